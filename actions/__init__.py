@@ -1,0 +1,1 @@
+"""Cadence custom actions, one module per feature. rasa_sdk loads every submodule."""

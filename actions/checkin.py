@@ -1,0 +1,148 @@
+"""The daily check-in: validate answers, save through the outbox, stop on request."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import outbox
+from actions.scales import REASKS, parse_scale
+
+SCALES = ("pain", "fatigue", "sleep_quality", "stress")
+CHECKIN_SLOTS = (*SCALES, "checkin_note", "body_location")
+NOTHING_TO_ADD = {"no", "nope", "nothing", "none", "nothing to add", "no thanks", "n/a", "-"}
+MAX_NOTE_CHARS = 1000
+
+
+def _score_entity(tracker: Tracker) -> Any:
+    return next(tracker.get_latest_entity_values("score"), None)
+
+
+def read_scale(tracker: Tracker, typed: Any) -> tuple[int | None, str | None]:
+    """A tapped button carries the score as an entity; typed text is parsed."""
+    tapped = _score_entity(tracker)
+    reading = parse_scale(str(tapped if tapped is not None else typed or ""))
+    return reading.value, reading.problem
+
+
+class ValidateCheckinForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_checkin_form"
+
+    def _validate_scale(
+        self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        number, problem = read_scale(tracker, value)
+        if number is None:
+            dispatcher.utter_message(text=REASKS[problem or "no_number"])
+            return {slot: None}
+        return {slot: float(number)}
+
+    async def validate_pain(self, value, dispatcher, tracker, domain: DomainDict):
+        return self._validate_scale("pain", value, dispatcher, tracker)
+
+    async def validate_fatigue(self, value, dispatcher, tracker, domain: DomainDict):
+        return self._validate_scale("fatigue", value, dispatcher, tracker)
+
+    async def validate_sleep_quality(self, value, dispatcher, tracker, domain: DomainDict):
+        return self._validate_scale("sleep_quality", value, dispatcher, tracker)
+
+    async def validate_stress(self, value, dispatcher, tracker, domain: DomainDict):
+        return self._validate_scale("stress", value, dispatcher, tracker)
+
+    async def validate_checkin_note(self, value, dispatcher, tracker, domain: DomainDict):
+        intent = tracker.latest_message.get("intent", {}).get("name")
+        text = str(value or "").strip()
+        if intent == "deny" or text.lower().strip(".! ") in NOTHING_TO_ADD:
+            return {"checkin_note": ""}
+        return {"checkin_note": text[:MAX_NOTE_CHARS]}
+
+
+class ActionStartCheckin(Action):
+    def name(self) -> str:
+        return "action_start_checkin"
+
+    async def run(self, dispatcher, tracker, domain):
+        answered = [s for s in SCALES if tracker.get_slot(s) is not None]
+        if answered:
+            dispatcher.utter_message(
+                text="Let's pick up your check-in where we left off — I kept your answers."
+            )
+        else:
+            dispatcher.utter_message(response="utter_checkin_intro")
+        return []
+
+
+def _reset() -> list[EventType]:
+    return [SlotSet(slot, None) for slot in CHECKIN_SLOTS] + [SlotSet("requested_slot", None)]
+
+
+def _metadata(tracker: Tracker) -> dict[str, Any]:
+    return tracker.latest_message.get("metadata") or {}
+
+
+def build_checkin(tracker: Tracker) -> dict[str, Any]:
+    note = tracker.get_slot("checkin_note") or None
+    return {
+        "user_id": tracker.sender_id,
+        "idempotency_key": str(uuid.uuid4()),
+        **{s: int(tracker.get_slot(s)) for s in SCALES},
+        "note": note,
+        "locations": list(dict.fromkeys(tracker.get_slot("body_location") or [])),
+        "timezone": tracker.get_slot("timezone") or _metadata(tracker).get("timezone"),
+    }
+
+
+def summary(checkin: dict[str, Any]) -> str:
+    return (
+        f"Pain {checkin['pain']}, fatigue {checkin['fatigue']}, "
+        f"sleep {checkin['sleep_quality']}, stress {checkin['stress']}."
+    )
+
+
+class ActionSubmitCheckin(Action):
+    def name(self) -> str:
+        return "action_submit_checkin"
+
+    async def run(self, dispatcher, tracker, domain):
+        checkin = build_checkin(tracker)
+        # Written to disk before anything else, so an API outage loses nothing.
+        outbox.put(checkin)
+        try:
+            stored = await outbox.deliver(checkin)
+        except outbox.Waiting:
+            dispatcher.utter_message(
+                text=(
+                    f"Thanks — I've noted it: {summary(checkin)} I can't reach your "
+                    "records right now, so I'm keeping it safe and will save it as soon "
+                    "as they're back. You don't need to do anything."
+                )
+            )
+            return _reset()
+        if stored is None:
+            dispatcher.utter_message(
+                text="Sorry, I couldn't save that check-in. Please try again later."
+            )
+            return _reset()
+        dispatcher.utter_message(
+            text=f"Saved, thank you. {summary(checkin)}",
+            buttons=[
+                {"title": "Suggest a technique", "payload": "/ask_technique"},
+                {"title": "Show my progress", "payload": "/show_progress"},
+            ],
+        )
+        return _reset()
+
+
+class ActionCancelCheckin(Action):
+    def name(self) -> str:
+        return "action_cancel_checkin"
+
+    async def run(self, dispatcher, tracker, domain):
+        dispatcher.utter_message(response="utter_checkin_stopped")
+        return _reset()

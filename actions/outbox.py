@@ -1,0 +1,105 @@
+"""A durable outbox for check-ins, so nothing a user typed is lost when the API is down.
+
+Every check-in is written here first (SQLite, in the data directory), then delivered.
+A delivered row is deleted; an undeliverable one waits for the background flusher
+(started by actions/server.py). The API dedupes on the idempotency key, so delivering
+twice — a retry after a lost reply, or two action servers sharing nothing — is safe.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+from actions import api_client
+from actions.settings import settings
+
+logger = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    idempotency_key TEXT PRIMARY KEY,
+    body TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0
+)
+"""
+
+
+def _connect(path: Path | None = None) -> sqlite3.Connection:
+    path = path or settings.outbox_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=10)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(_SCHEMA)
+    return conn
+
+
+def put(checkin: dict[str, Any], path: Path | None = None) -> None:
+    with closing(_connect(path)) as conn, conn:
+        conn.execute(
+            "INSERT OR IGNORE INTO outbox (idempotency_key, body, created_at) VALUES (?, ?, ?)",
+            (checkin["idempotency_key"], json.dumps(checkin), time.time()),
+        )
+
+
+def pending(path: Path | None = None) -> list[dict[str, Any]]:
+    with closing(_connect(path)) as conn:
+        rows = conn.execute("SELECT body FROM outbox ORDER BY created_at").fetchall()
+    return [json.loads(body) for (body,) in rows]
+
+
+def _remove(key: str, path: Path | None = None) -> None:
+    with closing(_connect(path)) as conn, conn:
+        conn.execute("DELETE FROM outbox WHERE idempotency_key = ?", (key,))
+
+
+def _count_attempt(key: str, path: Path | None = None) -> None:
+    with closing(_connect(path)) as conn, conn:
+        conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1 WHERE idempotency_key = ?", (key,)
+        )
+
+
+class Waiting(Exception):
+    """The API is unreachable; the check-in stays in the outbox."""
+
+
+async def deliver(checkin: dict[str, Any], path: Path | None = None) -> dict[str, Any] | None:
+    """Send one queued check-in.
+
+    Returns the stored row, or None if the API refused it for good (then it is dropped).
+    Raises Waiting if the API is unreachable (then it stays queued).
+    """
+    key = checkin["idempotency_key"]
+    try:
+        stored = await api_client.create_checkin(checkin)
+    except api_client.ApiUnavailable as exc:
+        _count_attempt(key, path)
+        raise Waiting from exc
+    except api_client.ApiError as exc:
+        # The API will never accept it (e.g. the user erased their data): drop it,
+        # since keeping it would hold health data nobody can claim.
+        logger.warning("dropping undeliverable check-in (API said %s)", exc.status)
+        stored = None
+    _remove(key, path)
+    return stored
+
+
+async def flush(path: Path | None = None) -> int:
+    """Deliver whatever is waiting. Returns how many were delivered."""
+    delivered = 0
+    for checkin in pending(path):
+        try:
+            if await deliver(checkin, path) is not None:
+                delivered += 1
+        except Waiting:
+            break  # still down; keep order and try again on the next tick
+    if delivered:
+        logger.info("outbox delivered %d waiting check-in(s)", delivered)
+    return delivered

@@ -1,0 +1,70 @@
+"""Read a 0–10 rating from however someone types it.
+
+Accepts "7", "seven", "7/10", "about a 6", "my pain is around 4 today", "none".
+Refuses, with a reason the bot can say back, anything out of range ("12", "-3"),
+ambiguous ("six or seven", "6-7") or not a whole number ("6.5").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+WORDS = {
+    "zero": 0, "nil": 0, "none": 0, "nothing": 0, "no": 0,
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "hundred": 100,
+}
+
+# "7/10" and "7 out of 10" name the scale, not a second answer.
+_OUT_OF_TEN = re.compile(r"(\d+(?:\.\d+)?)\s*(?:/|out\s+of)\s*10\b")
+_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
+_WORD = re.compile(r"[a-z]+")
+# "no pain", "not tired at all" — an explicit zero.
+_ZERO_PHRASES = re.compile(r"\b(?:no|zero|none|not\s+(?:at\s+all|any))\b")
+
+
+@dataclass(frozen=True)
+class Reading:
+    value: int | None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.value is not None
+
+
+def parse_scale(text: str) -> Reading:
+    cleaned = text.lower().strip()
+    cleaned = _OUT_OF_TEN.sub(r"\1", cleaned)
+    numbers: list[float] = []
+    for match in _NUMBER.finditer(cleaned):
+        token = match.group().replace(",", ".")
+        # "6-7" is a range, not a negative seven.
+        start = match.start()
+        if token.startswith("-") and start > 0 and cleaned[start - 1].isdigit():
+            token = token[1:]
+        numbers.append(float(token))
+    numbers += [WORDS[w] for w in _WORD.findall(cleaned) if w in WORDS and w not in {"no", "none", "nothing", "nil"}]
+
+    if not numbers:
+        if _ZERO_PHRASES.search(cleaned) or cleaned in {"none", "nothing", "nil"}:
+            return Reading(0)
+        return Reading(None, "no_number")
+    if len(set(numbers)) > 1:
+        return Reading(None, "ambiguous")
+    value = numbers[0]
+    if value != int(value):
+        return Reading(None, "not_whole")
+    if not 0 <= value <= 10:
+        return Reading(None, "out_of_range")
+    return Reading(int(value))
+
+
+REASKS = {
+    "no_number": "I didn't catch a number there. Please pick a number from 0 to 10, or tap one.",
+    "ambiguous": "I saw more than one number. Which one fits best? Pick a single number from 0 to 10.",
+    "not_whole": "Please use a whole number from 0 to 10 — if you're between two, pick the closer one.",
+    "out_of_range": "That's outside the scale. Please pick a whole number from 0 to 10.",
+}

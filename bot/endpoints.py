@@ -1,0 +1,84 @@
+"""Write Rasa's endpoints.yml from environment variables.
+
+Rasa's SQL tracker store takes separate fields (dialect, host, db, ...) while the rest of
+Cadence is configured with URLs, so the URL is split here once. The same code serves the
+embedded default (SQLite file, in-memory lock store) and the scaled setup (PostgreSQL,
+Redis lock store).
+
+Usage: python -m bot.endpoints [OUTPUT]   (default: build/endpoints.yml)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy.engine import make_url
+
+DEFAULT_OUTPUT = Path("build/endpoints.yml")
+
+
+def tracker_store(url: str) -> dict[str, Any]:
+    parsed = make_url(url)
+    store: dict[str, Any] = {
+        "type": "SQL",
+        # Rasa builds the URL again from these parts; "postgresql+psycopg2" stays intact.
+        "dialect": parsed.drivername,
+        "db": parsed.database,
+    }
+    if parsed.host:
+        store["url"] = parsed.host
+    if parsed.port:
+        store["port"] = parsed.port
+    if parsed.username:
+        store["username"] = parsed.username
+    if parsed.password:
+        store["password"] = parsed.password
+    if parsed.query:
+        store["query"] = dict(parsed.query)
+    return store
+
+
+def lock_store(url: str) -> dict[str, Any]:
+    parsed = make_url(url.replace("redis://", "redis+plain://", 1))
+    store: dict[str, Any] = {
+        "type": "redis",
+        "url": parsed.host or "localhost",
+        "port": parsed.port or 6379,
+        "db": int(parsed.database or 0),
+        "key_prefix": "cadence",
+    }
+    if parsed.password:
+        store["password"] = parsed.password
+    return store
+
+
+def endpoints(env: dict[str, str]) -> dict[str, Any]:
+    data_dir = env.get("CADENCE_DATA_DIR", "var")
+    config: dict[str, Any] = {
+        "action_endpoint": {
+            "url": env.get("ACTIONS_URL", "http://127.0.0.1:5055/webhook"),
+        },
+        "tracker_store": tracker_store(
+            env.get("TRACKER_STORE_URL", f"sqlite:///{data_dir}/tracker.db")
+        ),
+    }
+    if env.get("ACTIONS_TOKEN"):
+        config["action_endpoint"]["token"] = env["ACTIONS_TOKEN"]
+    if env.get("LOCK_STORE_URL"):
+        config["lock_store"] = lock_store(env["LOCK_STORE_URL"])
+    return config
+
+
+def main() -> None:
+    output = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_OUTPUT
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(yaml.safe_dump(endpoints(dict(os.environ)), sort_keys=False))
+    print(f"wrote {output}")
+
+
+if __name__ == "__main__":
+    main()

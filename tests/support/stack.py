@@ -1,0 +1,249 @@
+"""Start the real Cadence processes for tests: API, Rasa and the action server.
+
+Each process gets free loopback ports, fresh secrets and a temporary data directory, so a
+test run never touches a developer's `make run` instance or data. The trained model in
+models/ is used as is (make test trains it once before pytest starts).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+BOT_PY = ROOT / ".venv" / "bin" / "python"
+API_BIN = ROOT / ".venv-api" / "bin"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(check, timeout: float, what: str, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {proc.returncode}")
+        try:
+            if check():
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.25)
+    raise TimeoutError(f"{what} not ready after {timeout:.0f}s")
+
+
+@dataclass
+class Process:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    log_path: Path
+    popen: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the process
+        self.popen = subprocess.Popen(
+            self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.popen is None or self.popen.poll() is not None:
+            return
+        self.popen.terminate()
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+
+    @property
+    def running(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+
+@dataclass
+class Stack:
+    """The three processes wired together, as `make run` does, on private ports."""
+
+    data_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="cadence-")))
+    api_port: int = field(default_factory=free_port)
+    rasa_port: int = field(default_factory=free_port)
+    actions_port: int = field(default_factory=free_port)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, Process] = field(default_factory=dict)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.actions_port}"
+
+    @property
+    def tracker_db(self) -> Path:
+        return self.data_dir / "tracker.db"
+
+    @property
+    def api_db(self) -> Path:
+        return self.data_dir / "cadence.db"
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VIRTUAL_ENV")}
+        env.update(
+            CADENCE_ENV="development",
+            CADENCE_DATA_DIR=str(self.data_dir),
+            DATABASE_URL=f"sqlite:///{self.api_db}",
+            TRACKER_STORE_URL=f"sqlite:///{self.tracker_db}",
+            JWT_SECRET=secrets.token_urlsafe(32),
+            SERVICE_KEY=secrets.token_urlsafe(32),
+            RASA_TOKEN=secrets.token_urlsafe(32),
+            ACTIONS_TOKEN=secrets.token_urlsafe(32),
+            RASA_URLS=self.rasa_url,
+            API_URL=self.api_url,
+            ACTIONS_URL=f"{self.actions_url}/webhook",
+            ACTIONS_PORT=str(self.actions_port),
+            OUTBOX_RETRY_S="1",
+            # The suites send hundreds of messages from one address on purpose.
+            RATE_LIMIT_CHAT="100000/minute",
+            RATE_LIMIT_SESSIONS="100000/minute",
+            PYTHONPATH=str(ROOT),
+            TF_CPP_MIN_LOG_LEVEL="2",
+        )
+        env.update(self.extra_env)
+        return env
+
+    def _define(self) -> None:
+        env = self.env()
+        endpoints = self.data_dir / "endpoints.yml"
+        subprocess.run(
+            [str(BOT_PY), "-m", "bot.endpoints", str(endpoints)], cwd=ROOT, env=env,
+            check=True, capture_output=True,
+        )
+        self.processes = {
+            "api": Process(
+                "api",
+                [str(API_BIN / "uvicorn"), "api.main:app", "--host", "127.0.0.1",
+                 "--port", str(self.api_port), "--no-access-log"],
+                env, self.data_dir / "api.log",
+            ),
+            "actions": Process(
+                "actions", [str(BOT_PY), "-m", "actions.server"], env,
+                self.data_dir / "actions.log",
+            ),
+            "rasa": Process(
+                "rasa",
+                [str(ROOT / ".venv" / "bin" / "rasa"), "run", "--model", str(ROOT / "models"),
+                 "--endpoints", str(endpoints), "--credentials", "bot/credentials.yml",
+                 "--interface", "127.0.0.1", "--port", str(self.rasa_port),
+                 "--enable-api", "--auth-token", env["RASA_TOKEN"]],
+                env, self.data_dir / "rasa.log",
+            ),
+        }
+
+    def migrate(self) -> None:
+        subprocess.run(
+            [str(API_BIN / "alembic"), "-c", "api/alembic.ini", "upgrade", "head"],
+            cwd=ROOT, env=self.env(), check=True, capture_output=True,
+        )
+
+    def start(self) -> Stack:
+        self._define()
+        self.migrate()
+        for name in ("api", "actions", "rasa"):
+            self.processes[name].start()
+        self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = 180) -> None:
+        wait_until(lambda: requests.get(f"{self.api_url}/healthz", timeout=2).ok, 60, "API",
+                   self.processes["api"].popen)
+        wait_until(lambda: requests.get(f"{self.actions_url}/health", timeout=2).ok, 60,
+                   "action server", self.processes["actions"].popen)
+        wait_until(lambda: requests.get(f"{self.rasa_url}/status",
+                                        params={"token": self.env_value("RASA_TOKEN")},
+                                        timeout=2).json().get("model_file"),
+                   timeout, "Rasa", self.processes["rasa"].popen)
+        wait_until(lambda: requests.get(f"{self.api_url}/readyz", timeout=5).ok, 30, "readyz")
+
+    def env_value(self, name: str) -> str:
+        return self.processes["rasa"].env[name]
+
+    def restart(self, name: str) -> None:
+        self.processes[name].stop()
+        self.processes[name].start()
+        self.wait_ready()
+
+    def stop(self, keep_data: bool = False) -> None:
+        for process in self.processes.values():
+            process.stop()
+        if not keep_data:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def logs(self, name: str) -> str:
+        path = self.data_dir / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+class ChatClient:
+    """Talks to the API exactly as the widget does."""
+
+    def __init__(self, api_url: str, metadata: dict | None = None) -> None:
+        self.api_url = api_url
+        self.metadata = metadata or {"locale": "en-GB", "timezone": "Europe/London"}
+        self.http = requests.Session()
+        response = self.http.post(f"{api_url}/api/v1/sessions", timeout=10)
+        response.raise_for_status()
+        body = response.json()
+        self.user_id: str = body["user_id"]
+        self.token: str = body["token"]
+        self.http.headers["Authorization"] = f"Bearer {self.token}"
+        self.last: list[dict] = []
+
+    def _send(self, body: dict) -> list[dict]:
+        response = self.http.post(
+            f"{self.api_url}/api/v1/chat", json={**body, "metadata": self.metadata}, timeout=60
+        )
+        response.raise_for_status()
+        self.last = response.json()["messages"]
+        return self.last
+
+    def say(self, text: str) -> list[dict]:
+        return self._send({"message": text})
+
+    def click(self, payload: str) -> list[dict]:
+        return self._send({"payload": payload})
+
+    def click_title(self, title: str) -> list[dict]:
+        """Tap the button with this title in the bot's last turn."""
+        for message in self.last:
+            for button in message.get("buttons") or []:
+                if button["title"] == title:
+                    return self.click(button["payload"])
+        raise AssertionError(f"no button titled {title!r} in {self.last!r}")
+
+    def text(self) -> str:
+        return "\n".join(m.get("text", "") for m in self.last)
+
+    def get(self, path: str) -> requests.Response:
+        return self.http.get(f"{self.api_url}{path}", timeout=30)
+
+
+__all__ = ["ChatClient", "ROOT", "Stack"]
