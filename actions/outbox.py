@@ -66,6 +66,10 @@ def _count_attempt(key: str, path: Path | None = None) -> None:
         )
 
 
+# Refusals that no retry can fix: unknown (erased) user, invalid values.
+DROP_ON = {404, 422}
+
+
 class Waiting(Exception):
     """The API is unreachable; the check-in stays in the outbox."""
 
@@ -83,8 +87,12 @@ async def deliver(checkin: dict[str, Any], path: Path | None = None) -> dict[str
         _count_attempt(key, path)
         raise Waiting from exc
     except api_client.ApiError as exc:
-        # The API will never accept it (e.g. the user erased their data): drop it,
-        # since keeping it would hold health data nobody can claim.
+        if exc.status not in DROP_ON:
+            # e.g. a wrong service key: an operator can fix it, so keep waiting.
+            _count_attempt(key, path)
+            raise Waiting from exc
+        # The API will never accept it (the user erased their data, or the row is
+        # invalid): drop it, since keeping it would hold health data nobody can claim.
         logger.warning("dropping undeliverable check-in (API said %s)", exc.status)
         stored = None
     _remove(key, path)

@@ -1,0 +1,40 @@
+"""Action tests run against a real API process on a temporary database."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import requests
+
+
+@pytest.fixture(scope="session")
+def api_stack():
+    from tests.support.stack import Stack
+
+    stack = Stack().start_api_only()
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture
+def api(api_stack, monkeypatch, tmp_path):
+    """Point the action server's client and outbox at the test API."""
+    from actions import api_client, outbox
+    from actions.settings import settings
+
+    env = api_stack.env()
+    test_settings = dataclasses.replace(
+        settings, api_url=api_stack.api_url, service_key=env["SERVICE_KEY"], data_dir=tmp_path
+    )
+    monkeypatch.setattr(api_client, "settings", test_settings)
+    monkeypatch.setattr(outbox, "settings", test_settings)
+    return api_stack
+
+
+@pytest.fixture
+def user_id(api):
+    """A real anonymous user created through the public endpoint."""
+    response = requests.post(f"{api.api_url}/api/v1/sessions", timeout=10)
+    response.raise_for_status()
+    return response.json()["user_id"]

@@ -1,0 +1,37 @@
+import pytest
+
+from actions.scales import REASKS, parse_scale
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("7", 7), ("seven", 7), ("Seven", 7), ("7/10", 7), ("7 / 10", 7), ("7 out of 10", 7),
+        ("about a 6", 6), ("my pain is around 4 today", 4), ("pretty bad maybe 8", 8),
+        ("0", 0), ("zero", 0), ("none", 0), ("no pain", 0), ("not at all", 0),
+        ("10", 10), ("ten", 10), ("a 3, same as always", 3), (" 5 ", 5), ("5!", 5),
+    ],
+)
+def test_accepts_the_ways_people_answer(typed, expected):
+    reading = parse_scale(typed)
+    assert reading.ok and reading.value == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [
+        ("12", "out_of_range"), ("-3", "out_of_range"), ("eleven", "out_of_range"),
+        ("100", "out_of_range"), ("six or seven", "ambiguous"), ("6-7", "ambiguous"),
+        ("between 4 and 5", "ambiguous"), ("6.5", "not_whole"), ("hmm", "no_number"),
+        ("", "no_number"), ("bad", "no_number"),
+    ],
+)
+def test_refuses_with_a_reason(typed, problem):
+    reading = parse_scale(typed)
+    assert not reading.ok
+    assert reading.problem == problem
+
+
+def test_every_refusal_says_what_is_accepted():
+    for message in REASKS.values():
+        assert "0" in message and "10" in message
