@@ -1,0 +1,135 @@
+"""The whole chain, with real processes: gateway → Rasa → action server → API → database."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.e2e
+
+SCALE_PROMPTS = ("pain", "fatigue", "sleep", "stressed")
+
+
+def tracker_events(stack, sender_id: str) -> list[dict]:
+    response = requests.get(
+        f"{stack.rasa_url}/conversations/{sender_id}/tracker",
+        params={"token": stack.env_value("RASA_TOKEN")}, timeout=10,
+    )
+    response.raise_for_status()
+    return response.json()["events"]
+
+
+def complete_checkin_by_buttons(chat, scores=(6, 7, 3, 5)) -> None:
+    chat.say("I'd like to do a check-in")
+    for score in scores:
+        assert any(b["payload"] == f'/inform{{"score": {score}}}'
+                   for m in chat.last for b in m.get("buttons", [])), chat.last
+        chat.click(f'/inform{{"score": {score}}}')
+    chat.click_title("Nothing to add")
+
+
+def test_no_token_or_a_bad_token_is_refused(stack):
+    url = f"{stack.api_url}/api/v1/chat"
+    assert requests.post(url, json={"message": "hi"}, timeout=10).status_code == 401
+    bad = {"Authorization": "Bearer not-a-token"}
+    assert requests.post(url, json={"message": "hi"}, headers=bad, timeout=10).status_code == 401
+
+
+def test_checkin_by_buttons_is_stored_and_readable(chat):
+    complete_checkin_by_buttons(chat)
+    assert "Saved" in chat.text()
+    rows = chat.get("/api/v1/me/checkins").json()
+    assert len(rows) == 1
+    assert (rows[0]["pain"], rows[0]["fatigue"], rows[0]["sleep_quality"], rows[0]["stress"]) == (
+        6, 7, 3, 5,
+    )
+
+
+def test_checkin_by_typing_accepts_words_and_reasks_out_of_range(chat):
+    chat.say("can I log how I'm doing today")
+    chat.say("about a 6")
+    assert "fatigue" in chat.text().lower()
+    chat.say("12")
+    assert "0 to 10" in chat.text()
+    chat.say("seven")
+    chat.say("3/10")
+    chat.say("my stress is around 4 today")
+    chat.say("my lower back is worse after shopping")
+    rows = chat.get("/api/v1/me/checkins").json()
+    assert [(r["pain"], r["fatigue"], r["sleep_quality"], r["stress"]) for r in rows] == [
+        (6, 7, 3, 4)
+    ]
+    assert rows[0]["note"] == "my lower back is worse after shopping"
+    assert "lower back" in rows[0]["locations"]
+
+
+def test_typed_commands_are_plain_text(stack, chat):
+    chat.say("/greet")
+    user_events = [e for e in tracker_events(stack, chat.user_id) if e["event"] == "user"]
+    assert user_events[-1]["text"].startswith("\u2060/greet")
+    # Rasa's shortcut would have given the intent with confidence exactly 1.0.
+    assert user_events[-1]["parse_data"]["intent"]["confidence"] < 1.0 or (
+        user_events[-1]["parse_data"]["intent"]["name"] != "greet"
+    )
+
+    # A typed /restart in the middle of a check-in does not wipe it.
+    chat.say("start a check-in")
+    chat.click('/inform{"score": 4}')
+    chat.say("/restart")
+    assert "0 to 10" in chat.text()
+    for score in (5, 6, 7):
+        chat.click(f'/inform{{"score": {score}}}')
+    chat.click("/deny")
+    rows = chat.get("/api/v1/me/checkins").json()
+    assert rows and rows[0]["pain"] == 4
+
+
+def test_sender_comes_from_the_token_not_the_body(stack, chat):
+    response = chat.http.post(
+        f"{stack.api_url}/api/v1/chat",
+        json={"message": "hello", "sender": "someone-else"}, timeout=30,
+    )
+    assert response.status_code in (200, 422)
+    assert not [e for e in tracker_events(stack, "someone-else") if e["event"] == "user"]
+
+
+def test_a_payload_the_bot_did_not_offer_is_refused(chat):
+    chat.say("hello")
+    response = chat.http.post(
+        f"{chat.api_url}/api/v1/chat", json={"payload": '/inform{"score": 99}'}, timeout=30
+    )
+    assert response.status_code == 422
+
+
+def test_transcript_rebuilds_the_conversation(chat):
+    chat.say("hello")
+    chat.click_title("Do a check-in")
+    turns = chat.get("/api/v1/me/conversation").json()["turns"]
+    roles = [t["role"] for t in turns]
+    assert roles[0] == "user" and "bot" in roles
+    assert turns[0]["text"] == "hello"
+    assert any(t["role"] == "user" and t["text"] == "Do a check-in" for t in turns)
+    assert any(t.get("buttons") for t in turns if t["role"] == "bot")
+
+
+def test_erase_removes_everything_including_the_tracker(stack, chat):
+    complete_checkin_by_buttons(chat)
+    assert chat.http.delete(f"{stack.api_url}/api/v1/me", timeout=30).status_code == 204
+
+    with sqlite3.connect(stack.tracker_db) as conn:
+        (left,) = conn.execute(
+            "SELECT count(*) FROM events WHERE sender_id = ?", (chat.user_id,)
+        ).fetchone()
+    assert left == 0
+    with sqlite3.connect(stack.api_db) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            columns = [c[1] for c in conn.execute(f"PRAGMA table_info({table})")]
+            for column in {"user_id", "id"} & set(columns):
+                (n,) = conn.execute(
+                    f"SELECT count(*) FROM {table} WHERE {column} = ?", (chat.user_id,)
+                ).fetchone()
+                assert n == 0, f"{table}.{column} still holds the user"
+    assert chat.get("/api/v1/me/checkins").status_code == 401
