@@ -1,0 +1,117 @@
+"""Application factory: `uvicorn api.main:app` from the repository root."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import sessionmaker
+
+from api.db import make_engine
+from api.middleware import AccessLogMiddleware, BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from api.routes import chat, checkins, health, internal, me, sessions
+from api.services.rasa import RasaGateway
+from api.settings import Settings, get_settings
+
+log = logging.getLogger("cadence.api")
+
+
+def _configure_logging() -> None:
+    cadence = logging.getLogger("cadence")
+    if not cadence.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        cadence.addHandler(handler)
+        cadence.setLevel(logging.INFO)
+        cadence.propagate = False
+    # uvicorn's access log prints raw paths and queries (user ids); ours logs route
+    # templates only, so uvicorn's is switched off rather than duplicated.
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+def create_app(
+    settings: Settings | None = None, *, rasa_transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """Build the app. `rasa_transport` lets tests answer for Rasa at the HTTP layer."""
+    _configure_logging()
+    settings = (settings or get_settings()).with_secrets()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url_resolved)
+        tracker_engine = make_engine(settings.tracker_store_url_resolved)
+        # One pooled client for the process: connection reuse to Rasa on every chat turn.
+        async with httpx.AsyncClient(transport=rasa_transport) as client:
+            app.state.engine = engine
+            app.state.tracker_engine = tracker_engine
+            app.state.sessionmaker = sessionmaker(engine, expire_on_commit=False)
+            app.state.rasa = RasaGateway(
+                client, settings.rasa_upstreams, settings.rasa_timeout_seconds
+            )
+            try:
+                yield
+            finally:
+                engine.dispose()
+                tracker_engine.dispose()
+
+    app = FastAPI(
+        title="Cadence API",
+        version="1.0.0",
+        lifespan=lifespan,
+        # The interactive docs load scripts from a CDN, which the CSP forbids anyway.
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+
+    for router in (
+        sessions.router,
+        chat.router,
+        me.router,
+        checkins.router,
+        internal.router,
+        health.router,
+    ):
+        app.include_router(router)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's default echoes each bad `input` back: that can be a NaN (not JSON, so a
+        # 500) or someone's health note. Location and reason are enough to fix a request.
+        errors = [
+            {
+                "loc": list(error.get("loc", ())),
+                "msg": error.get("msg", ""),
+                "type": error.get("type", ""),
+            }
+            for error in exc.errors()
+        ]
+        return JSONResponse(status_code=422, content={"detail": errors})
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled %s", type(exc).__name__)
+        return JSONResponse(
+            status_code=500, content={"detail": "Something went wrong on our side."}
+        )
+
+    # Added last = outermost: headers land even on 413s and errors.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+
+    # Mounted after the API so "/" never shadows a route. The widget may not exist yet.
+    if settings.web_dir.is_dir():
+        app.mount("/", StaticFiles(directory=settings.web_dir, html=True), name="web")
+    else:
+        log.warning("web directory %s not found; the widget is not served", settings.web_dir)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,86 @@
+"""The gateway: the only way a browser's words reach Rasa."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
+
+from api.db import DbSession
+from api.models import ConversationTurn, User
+from api.schemas import ChatIn, ChatOut, ErrorOut
+from api.security import CurrentUserId
+from api.services import transcript
+from api.services.rasa import RasaGateway, RasaUnavailable, to_messages
+
+log = logging.getLogger("cadence.api.chat")
+
+router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
+
+# Rasa reads text starting with "/" as "/intent{entities}". A word joiner in front keeps
+# typed text plain text while looking the same to anyone reading the tracker.
+WORD_JOINER = "\u2060"
+
+UNAVAILABLE = (
+    "Cadence can't reach its coach right now. Your message is saved; please try again in a moment."
+)
+
+
+def get_gateway(request: Request) -> RasaGateway:
+    return request.app.state.rasa
+
+
+Gateway = Annotated[RasaGateway, Depends(get_gateway)]
+
+
+def as_plain_text(message: str) -> str:
+    return WORD_JOINER + message if message.startswith("/") else message
+
+
+def _prepare(db: DbSession, user_id: str, body: ChatIn) -> tuple[str, ConversationTurn]:
+    """Decide what Rasa receives, store the user's turn, and remember their locale."""
+    if body.payload is not None:
+        title = transcript.offered_button_title(db, user_id, body.payload)
+        if title is None:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                detail="That option isn't available any more. Please pick one of the "
+                "buttons from the latest message, or type your answer.",
+            )
+        forwarded, shown = body.payload, title
+    else:
+        assert body.message is not None
+        forwarded, shown = as_plain_text(body.message), body.message
+    if body.metadata is not None:
+        user = db.get(User, user_id)
+        assert user is not None  # current_user_id checked it
+        user.locale = body.metadata.locale or user.locale
+        user.timezone = body.metadata.timezone or user.timezone
+    return forwarded, transcript.add_user_turn(db, user_id, shown)
+
+
+def _record_reply(db: DbSession, user_id: str, turn: ConversationTurn, messages: list) -> None:
+    turn.delivered = True
+    transcript.add_bot_turns(db, user_id, messages)
+    db.commit()
+
+
+@router.post(
+    "",
+    response_model_exclude_none=True,  # "omit absent keys" is part of the contract
+    responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+)
+async def chat(body: ChatIn, user_id: CurrentUserId, db: DbSession, gateway: Gateway) -> ChatOut:
+    # The session is synchronous: keep its work off the event loop.
+    forwarded, turn = await run_in_threadpool(_prepare, db, user_id, body)
+    metadata = body.metadata.model_dump(exclude_none=True) if body.metadata else {}
+    try:
+        reply = await gateway.send(user_id, forwarded, metadata)
+    except RasaUnavailable as exc:
+        log.warning("rasa unavailable: %s", exc)
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=UNAVAILABLE) from None
+    messages = to_messages(reply)
+    await run_in_threadpool(_record_reply, db, user_id, turn, messages)
+    return ChatOut.model_validate({"messages": messages})

@@ -1,0 +1,81 @@
+"""The signed-in user's own conversation and the right to erase everything."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.exc import SQLAlchemyError
+
+from api.db import DbSession
+from api.routes.chat import Gateway
+from api.schemas import ConversationOut, TurnOut
+from api.security import CurrentUserId
+from api.services import erase, transcript
+from api.services.rasa import RasaUnavailable, to_messages
+
+log = logging.getLogger("cadence.api.me")
+
+router = APIRouter(prefix="/api/v1/me", tags=["me"])
+
+RESTART_PAYLOAD = "/restart"
+
+
+@router.get("/conversation", response_model_exclude_none=True)
+def get_conversation(user_id: CurrentUserId, db: DbSession) -> ConversationOut:
+    return ConversationOut(
+        turns=[
+            TurnOut(
+                role=turn.role,
+                text=turn.text,
+                buttons=turn.buttons,
+                custom=turn.custom,
+                created_at=turn.created_at,
+                undelivered=True if turn.role == "user" and not turn.delivered else None,
+            )
+            for turn in transcript.turns(db, user_id)
+        ]
+    )
+
+
+@router.delete("/conversation", status_code=status.HTTP_204_NO_CONTENT)
+async def start_over(user_id: CurrentUserId, db: DbSession, gateway: Gateway) -> Response:
+    def clear() -> None:
+        transcript.clear(db, user_id)
+        db.commit()
+
+    await run_in_threadpool(clear)
+    # Our own trusted call: the only place "/restart" is ever sent unescaped. If Rasa is
+    # down, the transcript is still cleared and the next session starts fresh anyway.
+    try:
+        reply = await gateway.send(user_id, RESTART_PAYLOAD)
+    except RasaUnavailable as exc:
+        log.warning("restart not delivered to rasa: %s", exc)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    messages = to_messages(reply)
+    if messages:
+        # Whatever Rasa says after a restart (a greeting, a menu) is the new first turn.
+        def record() -> None:
+            transcript.add_bot_turns(db, user_id, messages)
+            db.commit()
+
+        await run_in_threadpool(record)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete("", status_code=status.HTTP_204_NO_CONTENT)
+def erase_me(user_id: CurrentUserId, db: DbSession, request: Request) -> Response:
+    # Tracker first: if it fails the user still exists and can simply try again, rather
+    # than being left with a dead token and conversation events nobody can delete.
+    try:
+        erase.erase_tracker_events(request.app.state.tracker_engine, user_id)
+    except SQLAlchemyError:
+        log.exception("tracker store erase failed")
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail="We couldn't erase your data just now. Nothing was deleted; "
+            "please try again in a moment.",
+        ) from None
+    erase.erase_user_rows(db, user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,174 @@
+"""Request and response bodies (public contracts: DESIGN.md, internal: docs/contracts.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+MAX_MESSAGE_CHARS = 2000
+MAX_PAYLOAD_CHARS = 500
+
+# BCP-47 in the shape browsers send: language, optional script/region/variants.
+_LOCALE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,4}$")
+
+
+@lru_cache(maxsize=1)
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones()) | {"UTC"}
+
+
+def _check_timezone(value: str) -> str:
+    # Membership instead of ZoneInfo(value): no file-system lookups driven by user input.
+    if value not in _timezones():
+        raise ValueError("must be an IANA time zone name such as Europe/London")
+    return value
+
+
+def _check_locale(value: str) -> str:
+    if not _LOCALE_RE.fullmatch(value):
+        raise ValueError("must be a BCP-47 language tag such as en-GB")
+    return value
+
+
+def _round_score(value: float) -> int:
+    # Rasa slots are floats; a typed "6.5" becomes 7 (half up) rather than a failed save.
+    return int(value + 0.5)
+
+
+Timezone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_check_timezone)]
+Locale = Annotated[str, StringConstraints(max_length=35), AfterValidator(_check_locale)]
+Score = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False), AfterValidator(_round_score)]
+UserId = Annotated[str, StringConstraints(min_length=1, max_length=36)]
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+# --- sessions -------------------------------------------------------------------------
+
+
+class SessionOut(BaseModel):
+    user_id: str
+    token: str
+
+
+# --- chat -----------------------------------------------------------------------------
+
+
+class ChatMetadata(BaseModel):
+    locale: Locale | None = None
+    timezone: Timezone | None = None
+
+
+class ChatIn(BaseModel):
+    # Unknown keys (e.g. a "sender") are ignored: the sender always comes from the token.
+    model_config = ConfigDict(extra="ignore")
+
+    message: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE_CHARS),
+        ]
+        | None
+    ) = None
+    payload: (
+        Annotated[str, StringConstraints(min_length=1, max_length=MAX_PAYLOAD_CHARS)] | None
+    ) = None
+    metadata: ChatMetadata | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ChatIn:
+        if (self.message is None) == (self.payload is None):
+            raise ValueError("send exactly one of 'message' or 'payload'")
+        return self
+
+
+class Button(BaseModel):
+    title: str
+    payload: str
+
+
+class BotMessage(BaseModel):
+    text: str | None = None
+    buttons: list[Button] | None = None
+    custom: dict[str, Any] | None = None
+
+
+class ChatOut(BaseModel):
+    messages: list[BotMessage]
+
+
+class TurnOut(BaseModel):
+    role: Literal["user", "bot"]
+    text: str | None = None
+    buttons: list[Button] | None = None
+    custom: dict[str, Any] | None = None
+    created_at: dt.datetime
+    # Only present (true) on a user turn Rasa never received because it was down.
+    undelivered: bool | None = None
+
+
+class ConversationOut(BaseModel):
+    turns: list[TurnOut]
+
+
+# --- check-ins ------------------------------------------------------------------------
+
+
+class CheckinIn(BaseModel):
+    user_id: UserId
+    idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    pain: Score
+    fatigue: Score
+    sleep_quality: Score
+    stress: Score
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    locations: (
+        Annotated[list[Annotated[str, StringConstraints(max_length=64)]], Field(max_length=20)]
+        | None
+    ) = None
+    timezone: Timezone | None = None
+
+
+class CheckinOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    created_at: dt.datetime
+    local_date: dt.date
+    pain: int
+    fatigue: int
+    sleep_quality: int
+    stress: int
+    note: str | None
+    locations: list[str] | None
+
+
+# --- safety events --------------------------------------------------------------------
+
+
+class SafetyEventIn(BaseModel):
+    # Anything besides user_id and kind (e.g. message text) is dropped, never stored.
+    user_id: UserId
+    kind: Annotated[str, StringConstraints(pattern=r"^(crisis|red_flag:[a-z0-9_]{1,40})$")]
+
+
+class SafetyEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    created_at: dt.datetime

@@ -1,0 +1,119 @@
+"""DELETE /api/v1/me: every row about the user, everywhere, and the token dies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, inspect, text
+
+from tests.api.conftest import SERVICE, checkin_body
+
+# The shape of Rasa 3.6's SQLTrackerStore table (rasa/core/tracker_store.py, SQLEvent).
+EVENTS_DDL = """
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    sender_id VARCHAR(255) NOT NULL,
+    type_name VARCHAR(255) NOT NULL,
+    timestamp FLOAT,
+    intent_name VARCHAR(255),
+    action_name VARCHAR(255),
+    data TEXT
+)
+"""
+
+
+def _tracker(api_env) -> str:
+    return api_env["TRACKER_STORE_URL"]
+
+
+def _seed_tracker(url: str, senders: list[str]) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(EVENTS_DDL))
+        for sender in senders:
+            for kind in ("user", "bot", "action"):
+                connection.execute(
+                    text(
+                        "INSERT INTO events (sender_id, type_name, timestamp, data) "
+                        "VALUES (:s, :t, 0, '{}')"
+                    ),
+                    {"s": sender, "t": kind},
+                )
+    engine.dispose()
+
+
+def _rows_mentioning(url: str, user_id: str) -> dict[str, int]:
+    engine = create_engine(url)
+    counts = {}
+    with engine.connect() as connection:
+        for table in inspect(connection).get_table_names():
+            columns = [c["name"] for c in inspect(connection).get_columns(table)]
+            column = next((c for c in ("user_id", "sender_id") if c in columns), None)
+            if table == "users":
+                column = "id"
+            if column is not None:
+                counts[f"{table}.{column}"] = connection.execute(
+                    text(f"SELECT COUNT(*) FROM {table} WHERE {column} = :u"), {"u": user_id}
+                ).scalar_one()
+    engine.dispose()
+    return counts
+
+
+def test_erase_removes_every_row_for_the_user_and_only_theirs(client, alice, bob, rasa, api_env):
+    for person in (alice, bob):
+        client.post("/api/v1/chat", json={"message": "hi"}, headers=person.headers)
+        client.post("/api/v1/internal/checkins", json=checkin_body(person.user_id), headers=SERVICE)
+        client.post(
+            "/api/v1/internal/safety-events",
+            json={"user_id": person.user_id, "kind": "crisis"},
+            headers=SERVICE,
+        )
+    _seed_tracker(_tracker(api_env), [alice.user_id, bob.user_id])
+    database = api_env["DATABASE_URL"]
+    before = _rows_mentioning(database, alice.user_id)
+    assert before["users.id"] == 1 and before["checkins.user_id"] == 1
+    assert before["conversation_turns.user_id"] == 2 and before["safety_events.user_id"] == 1
+
+    assert client.delete("/api/v1/me", headers=alice.headers).status_code == 204
+
+    assert set(_rows_mentioning(database, alice.user_id).values()) == {0}
+    assert _rows_mentioning(_tracker(api_env), alice.user_id) == {"events.sender_id": 0}
+    # Bob is untouched.
+    assert _rows_mentioning(_tracker(api_env), bob.user_id) == {"events.sender_id": 3}
+    assert min(_rows_mentioning(database, bob.user_id).values()) >= 1
+    assert client.get("/api/v1/me/checkins", headers=bob.headers).status_code == 200
+
+    for method, path in [
+        ("GET", "/api/v1/me/conversation"),
+        ("DELETE", "/api/v1/me"),
+        ("POST", "/api/v1/chat"),
+    ]:
+        response = client.request(method, path, json={"message": "hi"}, headers=alice.headers)
+        assert response.status_code == 401
+
+
+def test_erase_without_tracker_database_or_table(client, alice, api_env):
+    tracker_file = Path(_tracker(api_env).removeprefix("sqlite:///"))
+    assert not tracker_file.exists()
+    assert client.delete("/api/v1/me", headers=alice.headers).status_code == 204
+    assert not tracker_file.exists()  # erasing must not create Rasa's database
+
+    other = client.post("/api/v1/sessions").json()
+    engine = create_engine(_tracker(api_env))
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE unrelated (x INTEGER)"))
+    engine.dispose()
+    response = client.delete("/api/v1/me", headers={"Authorization": f"Bearer {other['token']}"})
+    assert response.status_code == 204
+
+
+def test_erase_refuses_to_half_finish_when_tracker_fails(make_client, tmp_path):
+    corrupt = tmp_path / "corrupt-tracker.db"
+    corrupt.write_bytes(b"this is not a sqlite database" * 100)
+    client = make_client(tracker_store_url=f"sqlite:///{corrupt}")
+    person = client.post("/api/v1/sessions").json()
+    headers = {"Authorization": f"Bearer {person['token']}"}
+    response = client.delete("/api/v1/me", headers=headers)
+    assert response.status_code == 503
+    # Nothing was deleted, so the user can retry.
+    assert client.get("/api/v1/me/conversation", headers=headers).status_code == 200

@@ -1,0 +1,132 @@
+"""Health, static files, security headers, body limit and what the logs may contain."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.api.conftest import SERVICE, checkin_body
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_ok_when_database_and_a_rasa_answer(client, rasa):
+    rasa.down_hosts = {"rasa-a"}
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok", "rasa": "ok"}
+
+
+def test_readyz_names_the_failed_dependency(client, rasa):
+    rasa.down = True
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "ok", "rasa": "failed"}
+
+
+def test_readyz_reports_database_failure(make_client, tmp_path):
+    (tmp_path / "not-a-db").write_bytes(b"garbage" * 1000)
+    client = make_client(database_url=f"sqlite:///{tmp_path / 'not-a-db'}")
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == "failed"
+
+
+def test_widget_is_served_at_root(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "<title>Cadence</title>" in response.text
+
+
+def test_api_routes_win_over_static_files(client):
+    assert client.get("/api/v1/me/checkins").status_code == 401
+    response = client.get("/api/v1/nope")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/json")
+
+
+def test_app_starts_without_a_web_directory(make_client, tmp_path):
+    client = make_client(web_dir=tmp_path / "absent")
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/", "/healthz", "/api/v1/me/checkins", "/missing.js"])
+def test_security_headers_on_every_response(client, path):
+    headers = client.get(path).headers
+    csp = headers["Content-Security-Policy"]
+    for directive in [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ]:
+        assert directive in csp
+    assert "unsafe-inline" not in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert "camera=()" in headers["Permissions-Policy"]
+
+
+def test_api_responses_are_not_cached(client, alice):
+    assert client.get("/api/v1/me/checkins", headers=alice.headers).headers["Cache-Control"] == (
+        "no-store"
+    )
+
+
+def test_oversized_body_is_413_json_with_headers(client, alice, rasa):
+    body = '{"message": "' + "a" * 70_000 + '"}'
+    response = client.post(
+        "/api/v1/chat", content=body, headers={**alice.headers, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json() == {"detail": "Request body too large"}
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert rasa.received == []
+
+
+def test_oversized_chunked_body_is_413(client, alice):
+    def chunks():
+        for _ in range(20):
+            yield b"x" * 8192
+
+    response = client.post(
+        "/api/v1/chat",
+        content=chunks(),
+        headers={**alice.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+
+
+def test_logs_hold_no_message_text_health_values_or_tokens(client, alice, rasa, caplog):
+    with caplog.at_level(logging.DEBUG):
+        client.post("/api/v1/chat", json={"message": "my secret pain story"}, headers=alice.headers)
+        client.post(
+            "/api/v1/internal/checkins",
+            json=checkin_body(alice.user_id, note="private note", pain=9),
+            headers=SERVICE,
+        )
+        rasa.down = True
+        client.post("/api/v1/chat", json={"message": "another secret"}, headers=alice.headers)
+    text = caplog.text
+    for secret in (
+        "secret pain story",
+        "another secret",
+        "private note",
+        alice.token,
+        alice.user_id,
+        SERVICE["X-Service-Key"],
+    ):
+        assert secret not in text
+    assert "POST /api/v1/chat 200" in text
+    assert "POST /api/v1/internal/checkins 201" in text
