@@ -1,0 +1,427 @@
+// The chat widget. Talks to POST /api/v1/chat, rebuilds itself from
+// GET /api/v1/me/conversation after a reload, and never renders bot text as HTML.
+import {
+  ApiError,
+  apiRequest,
+  appendRichText,
+  clientMetadata,
+  confirmDialog,
+  el,
+  getToken,
+  initHelpDialog,
+  initLowEnergy,
+  initMenus,
+  prefersLessMotion,
+  renderContacts,
+} from "./common.js";
+
+const $ = (id) => document.getElementById(id);
+const scroller = $("chat-scroll");
+const log = $("log");
+const typing = $("typing");
+const statusLine = $("status");
+const notice = $("notice");
+const form = $("composer");
+const input = $("message");
+const sendButton = $("send");
+const quickStarts = $("quick-starts");
+const tapBar = $("tap-bar");
+
+const SCORE_PAYLOAD = /^\/inform\s*\{\s*"score"\s*:\s*(\d{1,2})\s*\}\s*$/;
+const BANDS = [
+  [0, 0, "none"],
+  [1, 3, "mild"],
+  [4, 6, "moderate"],
+  [7, 10, "severe"],
+];
+
+let pending = false;
+let lastSpeaker = null;
+let noticeTimer = null;
+
+// ---------------------------------------------------------------- layout helpers
+
+function trackVisualViewport() {
+  const vv = window.visualViewport;
+  if (!vv) return;
+  const update = () => {
+    const nearBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
+    document.documentElement.style.setProperty("--vvh", `${Math.round(vv.height)}px`);
+    // iOS scrolls the layout viewport when the keyboard opens; keep the page pinned.
+    if (vv.offsetTop > 0 && document.activeElement === input) window.scrollTo(0, 0);
+    if (nearBottom) scrollToEnd();
+  };
+  vv.addEventListener("resize", update);
+  vv.addEventListener("scroll", update);
+  update();
+}
+
+function scrollToEnd() {
+  scroller.scrollTop = scroller.scrollHeight;
+}
+
+function revealTurn(node) {
+  // Show the start of a long reply rather than its end; keep the composer in view.
+  const top = node.offsetTop - scroller.offsetTop - 12;
+  const bottom = scroller.scrollHeight - scroller.clientHeight;
+  scroller.scrollTo({ top: Math.min(Math.max(top, scroller.scrollTop), bottom), behavior: prefersLessMotion() ? "auto" : "smooth" });
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function autosize() {
+  input.style.height = "auto";
+  input.style.height = `${Math.min(input.scrollHeight + 3, 144)}px`;
+}
+
+function setNotice(text, { timeout = 0 } = {}) {
+  clearTimeout(noticeTimer);
+  notice.textContent = text || "";
+  notice.hidden = !text;
+  if (text && timeout) noticeTimer = setTimeout(() => setNotice(""), timeout);
+}
+
+function announce(text) {
+  statusLine.textContent = text;
+}
+
+function refreshEmptyState() {
+  const empty = log.childElementCount === 0;
+  quickStarts.hidden = !empty;
+}
+
+// ---------------------------------------------------------------- rendering
+
+function whoLabel(speaker) {
+  const label = el("p", { className: "who", text: speaker === "user" ? "You" : "Cadence" });
+  if (lastSpeaker === speaker) label.classList.add("visually-hidden");
+  lastSpeaker = speaker;
+  return label;
+}
+
+function addUserTurn(text) {
+  const turn = el("div", { className: "turn turn-user" }, [whoLabel("user"), el("p", { className: "bubble", text })]);
+  log.append(turn);
+  refreshEmptyState();
+  return turn;
+}
+
+function scaleLabel(score, sleepScale) {
+  if (sleepScale) {
+    if (score === 0) return "0 – terrible";
+    if (score === 10) return "10 – excellent";
+    return `${score} out of 10`;
+  }
+  const band = BANDS.find(([lo, hi]) => score >= lo && score <= hi);
+  return band ? `${score} – ${band[2]}` : String(score);
+}
+
+function isScale(buttons) {
+  return buttons.length >= 3 && buttons.every((b) => SCORE_PAYLOAD.test(String(b.payload || "")));
+}
+
+function renderChoices(buttons, { context, labelledBy }) {
+  const scale = isScale(buttons);
+  const sleepScale = scale && /sleep/i.test(context);
+  const group = el("div", {
+    className: scale ? "choices choices-scale" : "choices",
+    attrs: { role: "group", "aria-labelledby": labelledBy },
+  });
+  for (const button of buttons) {
+    if (!button || typeof button.title !== "string") continue;
+    const choice = el("button", { className: "btn choice", text: button.title, attrs: { type: "button" } });
+    choice.dataset.payload = String(button.payload ?? "");
+    choice.dataset.title = button.title;
+    if (scale) {
+      const score = Number(SCORE_PAYLOAD.exec(button.payload)[1]);
+      const label = scaleLabel(score, sleepScale);
+      if (label !== button.title) choice.setAttribute("aria-label", label);
+      choice.title = label;
+    }
+    group.append(choice);
+  }
+  const wrapper = el("div", { className: "choice-set" }, [group]);
+  if (scale) {
+    const legend = sleepScale
+      ? [el("span", { text: "0 = terrible" }), el("span", { text: "10 = excellent" })]
+      : [el("span", { text: "0 none · 1–3 mild · 4–6 moderate · 7–10 severe" })];
+    wrapper.append(el("div", { className: "scale-legend", attrs: { "aria-hidden": "true" } }, legend));
+  }
+  return wrapper;
+}
+
+let bubbleCounter = 0;
+
+function addBotMessage(message, context = "") {
+  if (!message || typeof message !== "object") return null;
+  const hasText = typeof message.text === "string" && message.text.trim() !== "";
+  const buttons = Array.isArray(message.buttons) ? message.buttons : [];
+  const custom = message.custom && typeof message.custom === "object" ? message.custom : null;
+  if (!hasText && !buttons.length && !(custom && custom.type === "helplines")) return null;
+
+  const turn = el("div", { className: "turn turn-bot" }, [whoLabel("bot")]);
+  const id = `bot-${++bubbleCounter}`;
+  if (hasText) {
+    const bubble = el("p", { className: "bubble", attrs: { id } });
+    appendRichText(bubble, message.text);
+    turn.append(bubble);
+  }
+  if (custom && custom.type === "helplines") {
+    const card = el("section", { className: "contacts-card", attrs: { "aria-label": "Crisis contacts" } });
+    card.append(el("h3", { text: "People you can contact now" }), renderContacts(custom.contacts));
+    turn.append(card);
+  }
+  if (buttons.length) {
+    turn.append(renderChoices(buttons, { context: `${context}\n${message.text || ""}`, labelledBy: hasText ? id : undefined }));
+  }
+  log.append(turn);
+  refreshEmptyState();
+  return turn;
+}
+
+function enabledChoices() {
+  return [...log.querySelectorAll("button.choice:not([disabled])")];
+}
+
+function disableChoices() {
+  for (const choice of enabledChoices()) choice.disabled = true;
+}
+
+// ---------------------------------------------------------------- sending
+
+function setPending(on) {
+  pending = on;
+  typing.hidden = !on;
+  log.setAttribute("aria-busy", on ? "true" : "false");
+  sendButton.disabled = on;
+  if (on) {
+    announce("Cadence is replying…");
+    scrollToEnd();
+  }
+}
+
+function markFailed(turn, retry) {
+  turn.classList.add("turn-failed");
+  const retryButton = el("button", { className: "btn", text: "Try again", attrs: { type: "button" } });
+  const note = el("div", { className: "turn-note" }, [
+    el("span", { text: "Cadence can’t answer right now, your message was kept." }),
+    retryButton,
+  ]);
+  retryButton.addEventListener("click", () => {
+    note.remove();
+    turn.classList.remove("turn-failed");
+    retry();
+  });
+  turn.append(note);
+}
+
+/**
+ * Send typed text ({text}) or a button ({payload, title, choice}). The user's side is
+ * shown at once; the reply is appended message by message.
+ */
+async function send({ text, payload, title, choice }, existingTurn = null) {
+  if (pending) return;
+  const shown = payload !== undefined ? title : text;
+  setNotice("");
+  let turn = existingTurn;
+  if (!turn) {
+    turn = addUserTurn(shown);
+    if (choice) {
+      choice.classList.add("chosen");
+      choice.setAttribute("aria-pressed", "true");
+    }
+  }
+  const offered = enabledChoices();
+  for (const b of offered) b.disabled = true; // no double answers while waiting
+  const byButton = payload !== undefined;
+  setPending(true);
+
+  const body = byButton ? { payload } : { message: text };
+  body.metadata = clientMetadata();
+  let data;
+  try {
+    data = await apiRequest("api/v1/chat", { method: "POST", body, create: true, onUnauthorized: "renew" });
+  } catch (err) {
+    setPending(false);
+    announce("");
+    const status = err instanceof ApiError ? err.status : 0;
+    if (choice && status !== 422) {
+      for (const b of offered) b.disabled = false;
+    }
+    if (status === 429) {
+      turn.remove();
+      lastSpeaker = log.lastElementChild?.classList.contains("turn-user") ? "user" : "bot";
+      if (choice) choice.classList.remove("chosen");
+      if (!byButton && !input.value) input.value = text;
+      autosize();
+      const wait = err.retryAfter ? ` Please wait ${err.retryAfter} second${err.retryAfter === 1 ? "" : "s"} and try again.` : " Please wait a moment and try again.";
+      setNotice(`You’re sending messages quickly — slow down a little.${wait}`);
+    } else if (status === 422 && byButton) {
+      setNotice("That option has expired. You can type your answer instead.", { timeout: 8000 });
+    } else if (status === 422) {
+      turn.remove();
+      input.value = text;
+      autosize();
+      setNotice(typeof err.detail === "string" ? err.detail : "That message couldn’t be sent. Try a shorter message.");
+    } else {
+      markFailed(turn, () => send({ text, payload, title, choice }, turn));
+    }
+    refreshEmptyState();
+    return;
+  }
+
+  disableChoices(); // a newer bot turn exists now
+  const messages = Array.isArray(data?.messages) ? data.messages : [];
+  const stagger = !prefersLessMotion();
+  let context = "";
+  let first = null;
+  for (const [index, message] of messages.entries()) {
+    if (stagger && index > 0) {
+      typing.hidden = false;
+      scrollToEnd();
+      await sleep(Math.min(300 + String(messages[index - 1]?.text || "").length * 4, 900));
+    }
+    const node = addBotMessage(message, context);
+    context += `\n${message?.text || ""}`;
+    if (node && !first) first = node;
+  }
+  setPending(false);
+  announce("");
+  if (first) revealTurn(first);
+  const next = enabledChoices();
+  if (byButton && next.length) next[0].focus({ preventScroll: true });
+  else if (byButton) input.focus({ preventScroll: true });
+}
+
+// ---------------------------------------------------------------- history
+
+async function restore() {
+  if (!getToken()) return;
+  let data;
+  try {
+    data = await apiRequest("api/v1/me/conversation", { onUnauthorized: "clear" });
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 401) {
+      setNotice("Your earlier conversation couldn’t be loaded. You can carry on here.", { timeout: 8000 });
+    }
+    return;
+  }
+  const turns = Array.isArray(data?.turns) ? data.turns : [];
+  let context = "";
+  let previousBot = [];
+  for (const turn of turns) {
+    if (turn?.role === "user") {
+      const text = typeof turn.text === "string" ? turn.text : "";
+      // The transcript keeps a chosen button's title as the user's turn: mark it.
+      for (const node of previousBot) {
+        const match = [...node.querySelectorAll("button.choice")].find((b) => b.dataset.title === text);
+        if (match) {
+          match.classList.add("chosen");
+          match.setAttribute("aria-pressed", "true");
+        }
+      }
+      previousBot = [];
+      context = "";
+      addUserTurn(text);
+    } else if (turn?.role === "bot") {
+      const node = addBotMessage(turn, context);
+      context += `\n${turn.text || ""}`;
+      if (node) previousBot.push(node);
+    }
+  }
+  // Only the bot's latest turn (the messages after the last user turn) stays answerable.
+  const live = new Set(previousBot);
+  for (const choice of log.querySelectorAll("button.choice")) {
+    if (!live.has(choice.closest(".turn"))) choice.disabled = true;
+  }
+}
+
+async function startOver() {
+  const confirmed = await confirmDialog($("start-over-dialog"));
+  if (!confirmed) return;
+  if (getToken()) {
+    try {
+      await apiRequest("api/v1/me/conversation", { method: "DELETE", onUnauthorized: "clear" });
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 401) {
+        setNotice("Couldn’t clear the conversation just now. Please try again in a moment.");
+        return;
+      }
+    }
+  }
+  log.replaceChildren();
+  lastSpeaker = null;
+  setNotice("");
+  refreshEmptyState();
+  announce("The conversation was cleared.");
+  scroller.scrollTop = 0;
+  input.focus();
+}
+
+// ---------------------------------------------------------------- wiring
+
+function wire() {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text || pending) return;
+    input.value = "";
+    autosize();
+    send({ text });
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  input.addEventListener("input", autosize);
+
+  log.addEventListener("click", (event) => {
+    const choice = event.target.closest("button.choice");
+    if (!choice || choice.disabled || pending) return;
+    send({ payload: choice.dataset.payload, title: choice.dataset.title, choice });
+  });
+
+  for (const starter of document.querySelectorAll("[data-say]")) {
+    starter.addEventListener("click", () => {
+      if (!pending) send({ text: starter.dataset.say });
+    });
+  }
+  for (const button of document.querySelectorAll("[data-start-over]")) button.addEventListener("click", startOver);
+
+  document.addEventListener("cadence:low-energy", (event) => {
+    tapBar.hidden = !event.detail.on;
+  });
+
+  if (new URLSearchParams(window.location.search).has("embed")) {
+    document.documentElement.classList.add("embedded");
+    for (const link of document.querySelectorAll("[data-insights-link]")) {
+      link.target = "_blank";
+      link.rel = "noopener";
+    }
+  }
+}
+
+async function main() {
+  wire();
+  initLowEnergy();
+  initMenus();
+  initHelpDialog();
+  trackVisualViewport();
+  autosize();
+  // History is put in before the log becomes a live region, so a screen reader
+  // announces only what is new, not the whole conversation again.
+  log.setAttribute("aria-busy", "true");
+  await restore();
+  log.setAttribute("role", "log");
+  log.setAttribute("aria-label", "Conversation with Cadence");
+  log.setAttribute("aria-live", "polite");
+  log.setAttribute("aria-relevant", "additions");
+  log.setAttribute("aria-busy", "false");
+  refreshEmptyState();
+  scrollToEnd();
+  document.body.dataset.ready = "true";
+}
+
+main();

@@ -1,0 +1,421 @@
+// Shared by the chat (chat.js) and insights (insights.js) pages: the API client and
+// session token, safe text rendering, the "Get help now" dialog and the low-energy
+// setting. Plain ES module, no dependencies.
+
+const TOKEN_KEY = "cadence.token";
+const LOW_ENERGY_KEY = "cadence.lowEnergy";
+const COUNTRY_KEY = "cadence.country";
+
+// ---------------------------------------------------------------- storage
+
+function storageGet(key) {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null; // storage blocked (private mode, partitioned iframe): work without it
+  }
+}
+
+function storageSet(key, value) {
+  try {
+    if (value === null) localStorage.removeItem(key);
+    else localStorage.setItem(key, value);
+  } catch {
+    /* ignore */
+  }
+}
+
+export const getToken = () => storageGet(TOKEN_KEY);
+export const setToken = (token) => storageSet(TOKEN_KEY, token);
+export const clearToken = () => storageSet(TOKEN_KEY, null);
+
+// ---------------------------------------------------------------- API client
+
+export class ApiError extends Error {
+  constructor(status, message, { retryAfter = null, detail = null } = {}) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status; // 0 = network failure
+    this.retryAfter = retryAfter; // seconds, for 429
+    this.detail = detail;
+  }
+}
+
+export function clientMetadata() {
+  const meta = {};
+  try {
+    meta.locale = navigator.language || undefined;
+    meta.timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || undefined;
+  } catch {
+    /* ignore */
+  }
+  return meta;
+}
+
+async function rawFetch(path, { method = "GET", body, token, accept = "application/json" } = {}) {
+  const headers = { Accept: accept };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "omit",
+      cache: "no-store",
+    });
+  } catch (err) {
+    throw new ApiError(0, "network", { detail: String(err) });
+  }
+  return response;
+}
+
+async function errorFrom(response) {
+  let detail = null;
+  try {
+    const data = await response.json();
+    detail = data && (data.detail ?? data.error ?? data.message ?? null);
+  } catch {
+    /* not JSON */
+  }
+  let retryAfter = null;
+  const header = response.headers.get("Retry-After");
+  if (header) {
+    const seconds = Number(header);
+    if (Number.isFinite(seconds)) retryAfter = Math.max(0, Math.ceil(seconds));
+    else {
+      const when = Date.parse(header);
+      if (!Number.isNaN(when)) retryAfter = Math.max(0, Math.ceil((when - Date.now()) / 1000));
+    }
+  }
+  return new ApiError(response.status, `HTTP ${response.status}`, { retryAfter, detail });
+}
+
+export async function createSession() {
+  const response = await rawFetch("api/v1/sessions", { method: "POST", body: {} });
+  if (!response.ok) throw await errorFrom(response);
+  const data = await response.json();
+  if (!data || typeof data.token !== "string") throw new ApiError(500, "no token in session");
+  setToken(data.token);
+  return data.token;
+}
+
+export async function ensureToken() {
+  return getToken() || createSession();
+}
+
+/**
+ * Call the API with the stored token. `onUnauthorized`:
+ *   "renew"  — start a new session and retry once (chat: the user keeps talking);
+ *   "clear"  — forget the token and throw (reads: there is nothing to show);
+ * `create`: start a session first if there is none.
+ * Returns the Response for non-JSON results when `raw` is true.
+ */
+export async function apiRequest(
+  path,
+  { method = "GET", body, onUnauthorized = "clear", create = false, raw = false, accept } = {},
+) {
+  let token = create ? await ensureToken() : getToken();
+  if (!token) throw new ApiError(401, "no session");
+  let response = await rawFetch(path, { method, body, token, accept });
+  if (response.status === 401) {
+    if (onUnauthorized === "renew") {
+      clearToken();
+      token = await createSession();
+      response = await rawFetch(path, { method, body, token, accept });
+    } else {
+      clearToken();
+    }
+  }
+  if (!response.ok) throw await errorFrom(response);
+  if (raw) return response;
+  if (response.status === 204) return null;
+  const text = await response.text();
+  return text ? JSON.parse(text) : null;
+}
+
+// ---------------------------------------------------------------- safe text
+
+// Links are made only for these; anything else stays plain text.
+export function safeHref(candidate) {
+  let url;
+  try {
+    url = new URL(candidate, window.location.href);
+  } catch {
+    return null;
+  }
+  if (url.protocol === "https:" || url.protocol === "tel:" || url.protocol === "sms:") return url.href;
+  if (url.origin === window.location.origin && (url.protocol === "http:" || url.protocol === "https:")) {
+    return url.href;
+  }
+  return null;
+}
+
+// [label](target) markdown links, bare https:// URLs, and tel:/sms: URIs.
+const LINK_PATTERN =
+  /\[([^\]\n]{1,200})\]\(([^)\s]{1,2000})\)|(https:\/\/[^\s<>"')\]]+[^\s<>"')\].,;:!?])|((?:tel|sms):\+?[0-9][0-9\-\s]{1,20}[0-9](?:\?body=[A-Za-z0-9%]+)?)|(?<=^|\s)(\/[a-z0-9_-]+\.html(?:#[a-z0-9_-]+)?)/gi;
+
+/** Append `text` to `parent` as text nodes, turning allow-listed links into <a>. */
+export function appendRichText(parent, text) {
+  const source = String(text ?? "");
+  let last = 0;
+  for (const match of source.matchAll(LINK_PATTERN)) {
+    const [whole, label, target, bareUrl, uri, path] = match;
+    const href = safeHref(target ?? bareUrl ?? path ?? uri.replace(/\s+/g, ""));
+    if (!href) continue; // leave it as text
+    if (match.index > last) parent.append(document.createTextNode(source.slice(last, match.index)));
+    const a = document.createElement("a");
+    a.href = href;
+    a.textContent = label ?? bareUrl ?? path ?? uri;
+    if (href.startsWith("https:") && new URL(href).origin !== window.location.origin) {
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+    }
+    parent.append(a);
+    last = match.index + whole.length;
+  }
+  if (last < source.length) parent.append(document.createTextNode(source.slice(last)));
+}
+
+export function el(tag, { className, text, attrs } = {}, children = []) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  if (attrs) for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) node.setAttribute(k, v);
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+// ---------------------------------------------------------------- settings
+
+export function prefersLessMotion() {
+  return (
+    document.documentElement.classList.contains("low-energy") ||
+    window.matchMedia("(prefers-reduced-motion: reduce)").matches
+  );
+}
+
+export function isLowEnergy() {
+  return storageGet(LOW_ENERGY_KEY) === "1";
+}
+
+function applyLowEnergy(on) {
+  document.documentElement.classList.toggle("low-energy", on);
+  for (const toggle of document.querySelectorAll("[data-low-energy-toggle]")) {
+    toggle.setAttribute("aria-checked", on ? "true" : "false");
+  }
+  document.dispatchEvent(new CustomEvent("cadence:low-energy", { detail: { on } }));
+}
+
+export function initLowEnergy() {
+  applyLowEnergy(isLowEnergy());
+  for (const toggle of document.querySelectorAll("[data-low-energy-toggle]")) {
+    toggle.addEventListener("click", () => {
+      const on = !isLowEnergy();
+      storageSet(LOW_ENERGY_KEY, on ? "1" : "0");
+      applyLowEnergy(on);
+    });
+  }
+}
+
+// Close an open <details class="menu"> on Escape or a click elsewhere.
+export function initMenus() {
+  for (const menu of document.querySelectorAll("details.menu")) {
+    const summary = menu.querySelector("summary");
+    menu.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && menu.open) {
+        menu.open = false;
+        summary.focus();
+      }
+    });
+    document.addEventListener("click", (event) => {
+      if (menu.open && !menu.contains(event.target)) menu.open = false;
+    });
+    for (const item of menu.querySelectorAll("[data-closes-menu]")) {
+      item.addEventListener("click", () => {
+        menu.open = false;
+      });
+    }
+  }
+}
+
+// ---------------------------------------------------------------- helplines
+
+// Used only if helplines.json cannot be loaded: the CONTENT.md default set.
+const FALLBACK_HELPLINES = {
+  default: "GB",
+  countries: {
+    GB: {
+      name: "United Kingdom",
+      contacts: [
+        { name: "Emergency services", call: "999", notes: "If you or someone else is in danger now." },
+        { name: "Samaritans", call: "116 123", notes: "Free, 24/7." },
+        { name: "Shout", text: "85258", text_body: "SHOUT", notes: "Text SHOUT to 85258. Free, 24/7." },
+      ],
+    },
+    US: {
+      name: "United States",
+      contacts: [
+        { name: "Emergency services", call: "911", notes: "If you or someone else is in danger now." },
+        { name: "988 Suicide & Crisis Lifeline", call: "988", text: "988", notes: "Call or text 988. Free, 24/7." },
+        { name: "Crisis Text Line", text: "741741", text_body: "HOME", notes: "Text HOME to 741741. Free, 24/7." },
+      ],
+    },
+    EU: {
+      name: "European Union",
+      contacts: [{ name: "Emergency services", call: "112", notes: "If you or someone else is in danger now." }],
+    },
+  },
+};
+
+let helplinesPromise = null;
+
+export function loadHelplines() {
+  if (!helplinesPromise) {
+    helplinesPromise = fetch("helplines.json", { credentials: "omit" })
+      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(String(r.status)))))
+      .then((data) => (data && data.countries ? data : FALLBACK_HELPLINES))
+      .catch(() => FALLBACK_HELPLINES);
+  }
+  return helplinesPromise;
+}
+
+const EU_CODES = new Set(
+  "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split(" "),
+);
+const US_ZONE = /^(America\/(New_York|Detroit|Chicago|Denver|Phoenix|Boise|Los_Angeles|Anchorage|Juneau|Sitka|Nome|Adak|Metlakatla|Yakutat|Menominee|Indiana\/.*|Kentucky\/.*|North_Dakota\/.*)|Pacific\/Honolulu|US\/.*)$/;
+
+/** Best guess of the user's country for helplines: a saved choice, time zone, language. */
+export function detectCountry(helplines) {
+  const known = helplines.countries || {};
+  const pick = (code) => {
+    if (!code) return null;
+    if (known[code]) return code;
+    if (EU_CODES.has(code) && known.EU) return "EU";
+    return null;
+  };
+  const saved = pick(storageGet(COUNTRY_KEY));
+  if (saved) return saved;
+  let zone = "";
+  try {
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch {
+    /* ignore */
+  }
+  const fromZone =
+    zone === "Europe/London" || zone === "Europe/Belfast"
+      ? pick("GB")
+      : zone === "Europe/Dublin"
+        ? pick("IE")
+        : US_ZONE.test(zone)
+          ? pick("US")
+          : null;
+  if (fromZone) return fromZone;
+  for (const lang of navigator.languages || [navigator.language]) {
+    const region = String(lang || "").split(/[-_]/)[1];
+    const code = pick(region ? region.toUpperCase() : null);
+    if (code) return code;
+  }
+  if (zone.startsWith("Europe/") && known.EU) return "EU";
+  return pick(helplines.default) || Object.keys(known)[0];
+}
+
+const digits = (value) => String(value).replace(/[^\d+]/g, "");
+
+/**
+ * Normalise one contact. Accepts the helplines.json shape
+ * ({name, call, text, text_body, notes}) and what the bot sends, where "text" may be a
+ * number or words like "SHOUT to 85258".
+ */
+export function contactLinks(contact) {
+  const links = [];
+  if (contact.call) {
+    links.push({ kind: "call", label: `Call ${contact.call}`, href: `tel:${digits(contact.call)}` });
+  }
+  if (contact.text) {
+    let number = contact.text;
+    let body = contact.text_body || contact.keyword || null;
+    const words = /^\s*(?:text\s+)?([A-Za-z]+)\s+to\s+(\+?[\d\s]+)\s*$/i.exec(String(contact.text));
+    if (words) {
+      body = words[1].toUpperCase();
+      number = words[2].trim();
+    }
+    if (/\d/.test(String(number))) {
+      const href = `sms:${digits(number)}${body ? `?body=${encodeURIComponent(body)}` : ""}`;
+      links.push({ kind: "text", label: body ? `Text ${body} to ${number}` : `Text ${number}`, href });
+    }
+  }
+  return links;
+}
+
+export function renderContacts(contacts) {
+  const list = el("ul", { className: "contacts" });
+  for (const contact of contacts || []) {
+    if (!contact || !contact.name) continue;
+    const item = el("li", { className: "contact" });
+    item.append(el("p", { className: "contact-name", text: contact.name }));
+    if (contact.notes) item.append(el("p", { className: "contact-notes", text: contact.notes }));
+    const links = el("div", { className: "contact-links" });
+    for (const link of contactLinks(contact)) {
+      const a = el("a", {
+        className: `btn ${link.kind === "call" ? "btn-danger" : ""}`,
+        text: link.label,
+        attrs: { href: link.href },
+      });
+      a.setAttribute("aria-label", `${link.label} (${contact.name})`);
+      links.append(a);
+    }
+    if (links.childElementCount) item.append(links);
+    list.append(item);
+  }
+  return list;
+}
+
+/** Wire the "Get help now" button(s) to the #help-dialog, which needs no typing. */
+export function initHelpDialog() {
+  const dialog = document.getElementById("help-dialog");
+  if (!dialog) return;
+  const select = dialog.querySelector("#help-country");
+  const target = dialog.querySelector("[data-contacts]");
+  loadHelplines(); // warm the cache so the dialog opens instantly
+
+  const show = (helplines, code) => {
+    target.replaceChildren(renderContacts(helplines.countries[code]?.contacts));
+  };
+
+  const open = async () => {
+    const helplines = await loadHelplines();
+    const code = detectCountry(helplines);
+    select.replaceChildren(
+      ...Object.entries(helplines.countries).map(([key, country]) =>
+        el("option", { text: country.name || key, attrs: { value: key } }),
+      ),
+    );
+    select.value = code;
+    show(helplines, code);
+    if (!dialog.open) dialog.showModal();
+  };
+
+  select.addEventListener("change", async () => {
+    storageSet(COUNTRY_KEY, select.value);
+    show(await loadHelplines(), select.value);
+  });
+  for (const button of document.querySelectorAll("[data-open-help]")) button.addEventListener("click", open);
+  for (const button of dialog.querySelectorAll("[data-close-dialog]")) {
+    button.addEventListener("click", () => dialog.close());
+  }
+}
+
+/** A native <dialog> used as a yes/no confirmation. Resolves true when confirmed. */
+export function confirmDialog(dialog) {
+  return new Promise((resolve) => {
+    const done = () => {
+      dialog.removeEventListener("close", done);
+      resolve(dialog.returnValue === "confirm");
+    };
+    dialog.returnValue = "";
+    dialog.addEventListener("close", done);
+    dialog.showModal();
+  });
+}
