@@ -30,6 +30,15 @@ def read_scale(tracker: Tracker, typed: Any) -> tuple[int | None, str | None]:
     return reading.value, reading.problem
 
 
+def with_locations(tracker: Tracker, result: dict[str, Any]) -> dict[str, Any]:
+    """Keep any body location (spaCy entity) mentioned in any answer of the check-in."""
+    found = [str(v).lower() for v in tracker.get_latest_entity_values("body_location")]
+    if not found:
+        return result
+    known = tracker.get_slot("body_location") or []
+    return {**result, "body_location": list(dict.fromkeys([*known, *found]))}
+
+
 class ValidateCheckinForm(FormValidationAction):
     def name(self) -> str:
         return "validate_checkin_form"
@@ -41,7 +50,7 @@ class ValidateCheckinForm(FormValidationAction):
         if number is None:
             dispatcher.utter_message(text=REASKS[problem or "no_number"])
             return {slot: None}
-        return {slot: float(number)}
+        return with_locations(tracker, {slot: float(number)})
 
     async def validate_pain(self, value, dispatcher, tracker, domain: DomainDict):
         return self._validate_scale("pain", value, dispatcher, tracker)
@@ -60,7 +69,7 @@ class ValidateCheckinForm(FormValidationAction):
         text = str(value or "").strip()
         if intent == "deny" or text.lower().strip(".! ") in NOTHING_TO_ADD:
             return {"checkin_note": ""}
-        return {"checkin_note": text[:MAX_NOTE_CHARS]}
+        return with_locations(tracker, {"checkin_note": text[:MAX_NOTE_CHARS]})
 
 
 class ActionStartCheckin(Action):
