@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from bot import knowledge  # noqa: E402
-from bot.knowledge import (  # noqa: E402
+from bot import knowledge
+from bot.knowledge import (
     TOPIC_KEYS,
     find_term,
     load_glossary,
