@@ -15,7 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from api.db import make_engine
 from api.middleware import AccessLogMiddleware, BodySizeLimitMiddleware, SecurityHeadersMiddleware
-from api.routes import chat, checkins, health, internal, me, sessions
+from api.routes import chat, checkins, health, insights, internal, me, sessions
 from api.services.rasa import RasaGateway
 from api.settings import Settings, get_settings
 
@@ -75,6 +75,7 @@ def create_app(
         chat.router,
         me.router,
         checkins.router,
+        insights.router,
         internal.router,
         health.router,
     ):

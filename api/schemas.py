@@ -172,3 +172,57 @@ class SafetyEventOut(BaseModel):
     id: int
     kind: str
     created_at: dt.datetime
+
+
+# --- insights -------------------------------------------------------------------------
+
+
+class MeasureSummary(BaseModel):
+    avg_7d: float | None
+    avg_30d: float | None
+    # Least-squares slope of the daily means, in points per day (None under 3 days).
+    trend_7d: float | None
+    trend_30d: float | None
+    days_7d: int
+    days_30d: int
+
+
+class DayOut(BaseModel):
+    local_date: dt.date
+    pain: float
+    fatigue: float
+    sleep_quality: float
+    stress: float
+
+
+class CorrelationOut(BaseModel):
+    r: float | None
+    n_days: int
+    message: str
+    caveat: str
+    learn_topic: str
+
+
+class FlareMeasure(BaseModel):
+    value: float
+    baseline: float
+
+
+class FlareOut(BaseModel):
+    local_date: dt.date
+    measures: dict[str, FlareMeasure]
+    suggestion: str
+    learn_topic: str
+
+
+class InsightsOut(BaseModel):
+    as_of: dt.date
+    n_days: int
+    latest_local_date: dt.date | None
+    measures: dict[str, MeasureSummary]
+    best_day: DayOut | None
+    worst_day: DayOut | None
+    correlations: dict[str, CorrelationOut]
+    # The latest check-in day, if it is a flare; `flares` lists the last 30 days' flares.
+    flare: FlareOut | None
+    flares: list[FlareOut]

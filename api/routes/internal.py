@@ -8,7 +8,15 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, st
 
 from api.db import DbSession
 from api.models import SafetyEvent, User
-from api.schemas import CheckinIn, CheckinOut, SafetyEventIn, SafetyEventOut, UserId
+from api.routes.insights import insights_for
+from api.schemas import (
+    CheckinIn,
+    CheckinOut,
+    InsightsOut,
+    SafetyEventIn,
+    SafetyEventOut,
+    UserId,
+)
 from api.security import require_service_key
 from api.services import checkins
 
@@ -46,6 +54,11 @@ def list_checkins(
 ) -> list[CheckinOut]:
     existing_user(db, user_id)
     return [CheckinOut.model_validate(row) for row in checkins.newest_first(db, user_id, limit)]
+
+
+@router.get("/users/{user_id}/insights")
+def user_insights(user_id: PathUserId, db: DbSession) -> InsightsOut:
+    return insights_for(db, existing_user(db, user_id))
 
 
 @router.post("/safety-events", status_code=status.HTTP_201_CREATED)

@@ -73,3 +73,9 @@ def record(db: Session, user: User, body: CheckinIn) -> tuple[Checkin, bool]:
             raise
         return existing, False
     return row, True
+
+
+def today_for(user: User, latest: dt.date | None) -> dt.date:
+    """The user's calendar day now, never earlier than their latest check-in's day."""
+    today = local_date(utcnow(), user.timezone)
+    return max(today, latest) if latest else today
