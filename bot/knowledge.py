@@ -196,6 +196,8 @@ def find_term(text: str | None, glossary: GlossaryFile | None = None) -> str | N
         return None
     glossary = glossary or load_glossary()
     needle = " ".join(text.lower().replace("’", "'").split())
+    if needle in glossary.terms:  # already a key, e.g. mapped by an entity synonym
+        return needle
     by_alias = sorted(
         ((alias, key) for key, entry in glossary.terms.items() for alias in entry.aliases),
         key=lambda pair: -len(pair[0]),

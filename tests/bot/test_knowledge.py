@@ -205,3 +205,18 @@ def test_techniques_valid():
 def test_only_activity_increasing_techniques_require_no_pem():
     flagged = {t.id for t in load_techniques().techniques if t.requires_no_pem}
     assert flagged == {"gentle_movement"}
+
+
+def test_term_synonyms_and_lookups_match_the_glossary():
+    path = knowledge.REPO_ROOT / "data" / "nlu" / "lookups.yml"
+    blocks = yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]
+    terms = load_glossary().terms
+    for block in blocks:
+        examples = [line[2:].strip() for line in block["examples"].splitlines() if line.strip()]
+        if "synonym" in block:
+            assert block["synonym"] in terms, block["synonym"]
+            for example in examples:
+                assert find_term(example) == block["synonym"], example
+        else:
+            assert block["lookup"] == "term"
+            assert all(find_term(example) for example in examples)
