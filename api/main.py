@@ -15,7 +15,16 @@ from sqlalchemy.orm import sessionmaker
 
 from api.db import make_engine
 from api.middleware import AccessLogMiddleware, BodySizeLimitMiddleware, SecurityHeadersMiddleware
-from api.routes import chat, checkins, health, insights, internal, me, sessions
+from api.routes import (
+    chat,
+    checkins,
+    health,
+    insights,
+    internal,
+    me,
+    sessions,
+    techniques,
+)
 from api.services.rasa import RasaGateway
 from api.settings import Settings, get_settings
 
@@ -77,6 +86,7 @@ def create_app(
         checkins.router,
         insights.router,
         internal.router,
+        techniques.router,
         health.router,
     ):
         app.include_router(router)

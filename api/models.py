@@ -108,3 +108,18 @@ class SafetyEvent(Base):
     user_id: Mapped[str] = mapped_column(String(36), _user_fk(), index=True)
     kind: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TechniqueFeedback(Base):
+    """Whether a suggested technique helped; feeds the ranking's Beta posteriors."""
+
+    __tablename__ = "technique_feedback"
+    __table_args__ = (
+        Index("ix_technique_feedback_user_id_technique_id", "user_id", "technique_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(36), _user_fk())
+    technique_id: Mapped[str] = mapped_column(String(64))
+    helped: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

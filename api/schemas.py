@@ -226,3 +226,38 @@ class InsightsOut(BaseModel):
     # The latest check-in day, if it is a flare; `flares` lists the last 30 days' flares.
     flare: FlareOut | None
     flares: list[FlareOut]
+
+
+# --- techniques -----------------------------------------------------------------------
+
+
+class TechniqueFeedbackIn(BaseModel):
+    user_id: UserId
+    technique_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,64}$")]
+    helped: bool
+
+
+class TechniqueFeedbackOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    technique_id: str
+    helped: bool
+    created_at: dt.datetime
+
+
+class SuggestionOut(BaseModel):
+    id: str
+    title: str
+    score: float
+    # Which of today's needs (from the latest check-in) this technique targets.
+    matched_targets: list[str]
+    # True for techniques that increase activity: ask about PEM before offering them.
+    requires_no_pem: bool
+    helped: int
+    not_helped: int
+
+
+class SuggestionsOut(BaseModel):
+    targets: list[str]
+    suggestions: list[SuggestionOut]
