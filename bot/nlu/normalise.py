@@ -29,9 +29,7 @@ _WHITESPACE = re.compile(r"\s+")
 
 
 def _strip_invisible(text: str) -> str:
-    return "".join(
-        ch for ch in text if ch not in _INVISIBLE and unicodedata.category(ch) != "Cf"
-    )
+    return "".join(ch for ch in text if ch not in _INVISIBLE and unicodedata.category(ch) != "Cf")
 
 
 def collapse_repeats(text: str, keep: int = 2) -> str:

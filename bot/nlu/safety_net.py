@@ -15,6 +15,8 @@ FallbackClassifier) as ``bot.nlu.safety_net.SafetyNet``. It never lowers safety:
   "are you OK?", never the full crisis flow). Idioms also get the entity ``idiom``.
 """
 
+# Rasa validates graph signatures with typing_utils; keep typing.List/Dict like Rasa does.
+# ruff: noqa: UP006, UP019, UP035, UP045
 from __future__ import annotations
 
 import logging
@@ -52,9 +54,7 @@ IDIOM_ENTITY = "idiom"
 _SOFTENABLE_INTENTS = {CRISIS, "nlu_fallback", "out_of_scope", None}
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class SafetyNet(GraphComponent):
     """Forces crisis / red-flag intents from deterministic patterns."""
 
@@ -146,7 +146,9 @@ class SafetyNet(GraphComponent):
         message.set(INTENT_RANKING_KEY, [dict(forced), *ranking], add_to_output=True)
 
     def _add_entity(self, message: Message, entity: str, value: str, text: str) -> None:
-        entities = [e for e in (message.get(ENTITIES) or []) if e.get(ENTITY_ATTRIBUTE_TYPE) != entity]
+        entities = [
+            e for e in (message.get(ENTITIES) or []) if e.get(ENTITY_ATTRIBUTE_TYPE) != entity
+        ]
         entities.append(
             {
                 ENTITY_ATTRIBUTE_TYPE: entity,
