@@ -18,6 +18,7 @@ from api.middleware import AccessLogMiddleware, BodySizeLimitMiddleware, Securit
 from api.routes import (
     chat,
     checkins,
+    export,
     health,
     insights,
     internal,
@@ -85,6 +86,7 @@ def create_app(
         me.router,
         checkins.router,
         insights.router,
+        export.router,
         internal.router,
         techniques.router,
         health.router,
