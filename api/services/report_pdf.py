@@ -21,6 +21,11 @@ MEASURE_LABELS = {
     "sleep_quality": "Sleep quality (0 terrible - 10 excellent)",
     "stress": "Stress (0 none - 10 worst)",
 }
+PATTERN_LABELS = {
+    "pain_fatigue": "Pain and fatigue, same day",
+    "sleep_next_day_pain": "Sleep → next-day pain",
+    "sleep_next_day_fatigue": "Sleep → next-day fatigue",
+}
 CHART_DAYS = 90
 
 
@@ -159,12 +164,10 @@ def clinician_pdf(
         line(f"...and {len(flares) - 6} more.")
 
     heading("Patterns (pattern, not proof)")
-    for key in ("pain_fatigue", "sleep_next_day_pain", "sleep_next_day_fatigue"):
+    for key, label in PATTERN_LABELS.items():
         result = summary["correlations"][key]
         r = f"r = {result['r']:+.2f}, " if result["r"] is not None else ""
-        line(
-            f"{key.replace('_', ' ').capitalize()}: {r}{result['n_days']} days. {result['message']}"
-        )
+        line(f"{label}: {r}{result['n_days']} days. {result['message']}")
 
     heading("Techniques that helped")
     if not helped:

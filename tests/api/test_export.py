@@ -107,6 +107,7 @@ def test_pdf_is_a_one_page_clinician_summary(client, alice, monkeypatch):
         "Techniques that helped",
         "helped 1 of 2 times",
         "pattern, not proof",
+        "Sleep → next-day pain",
         "not a diagnosis",
     ]:
         assert expected in text, expected
