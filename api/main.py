@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from api.db import make_engine
 from api.middleware import AccessLogMiddleware, BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from api.ratelimit import RateLimits
 from api.routes import (
     chat,
     checkins,
@@ -79,6 +80,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.rate_limits = RateLimits(settings)
 
     for router in (
         sessions.router,

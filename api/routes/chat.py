@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.db import DbSession
 from api.models import ConversationTurn, User
+from api.ratelimit import limit_chat
 from api.schemas import ChatIn, ChatOut, ErrorOut
 from api.security import CurrentUserId
 from api.services import transcript
@@ -17,7 +18,7 @@ from api.services.rasa import RasaGateway, RasaUnavailable, to_messages
 
 log = logging.getLogger("cadence.api.chat")
 
-router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
+router = APIRouter(prefix="/api/v1/chat", tags=["chat"], dependencies=[Depends(limit_chat)])
 
 # Rasa reads text starting with "/" as "/intent{entities}". A word joiner in front keeps
 # typed text plain text while looking the same to anyone reading the tracker.
