@@ -129,7 +129,10 @@ def contact_line(contact: dict[str, Any]) -> str:
 
 def contact_lines(entry: dict[str, Any]) -> str:
     lines = [contact_line(c) for c in entry.get("contacts", [])]
-    if entry.get("national_line_listed") is False or not entry.get("emergency"):
+    has_directory = any(c.get("url") for c in entry.get("contacts", []))
+    if not has_directory and (
+        entry.get("national_line_listed") is False or not entry.get("emergency")
+    ):
         lines.append("• Or find a free helpline near you at findahelpline.com")
     return "\n".join(dict.fromkeys(lines))
 
