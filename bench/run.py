@@ -1,0 +1,109 @@
+"""Benchmarks, run on demand (`make bench`), never as part of the tests.
+
+Starts the real stack on private ports (as the e2e tests do), then measures:
+- time from start to /readyz,
+- serial turn latency through the gateway (FAQ question, a check-in step, the check-in's
+  final turn that goes action → API → database), median and 95th percentile,
+- resident memory of the API, Rasa and action-server processes afterwards.
+
+Writes a markdown table to bench/RESULTS.md (and prints it).
+Usage: python -m bench.run [--turns N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+from tests.support.stack import ChatClient, Stack
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def timed(call) -> float:
+    start = time.perf_counter()
+    call()
+    return (time.perf_counter() - start) * 1000
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (uvicorn/sanic may fork)."""
+    total_kb = 0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for p in pids:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total_kb += int(line.split()[1])
+    return total_kb / 1024
+
+
+def measure_turns(stack: Stack, turns: int) -> dict[str, list[float]]:
+    faq, step, final = [], [], []
+    chat = ChatClient(stack.api_url)
+    for _ in range(turns):
+        faq.append(timed(lambda: chat.say("why does pain make me so tired?")))
+    # Each check-in: start, four scale taps (the first three are "steps"), note = final.
+    while len(final) < turns:
+        chat.say("I want to do a check-in")
+        for score in (4, 5, 6):
+            step.append(timed(lambda s=score: chat.click(f'/inform{{"score": {s}}}')))
+        chat.click('/inform{"score": 3}')
+        final.append(timed(lambda: chat.click("/deny")))
+        assert "Saved" in chat.text(), chat.last
+    return {"FAQ question": faq, "check-in step": step[:turns], "check-in final turn": final}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--turns", type=int, default=200)
+    args = parser.parse_args()
+
+    stack = Stack()
+    started = time.perf_counter()
+    stack.start()
+    ready_s = time.perf_counter() - started
+    try:
+        latencies = measure_turns(stack, args.turns)
+        memory = {name: rss_mb(p.popen.pid) for name, p in stack.processes.items()}
+    finally:
+        stack.stop()
+
+    lines = [
+        f"## Run of {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "",
+        "| measure | turns | p50 ms | p95 ms |",
+        "|---|---|---|---|",
+    ]
+    for name, samples in latencies.items():
+        lines.append(
+            f"| {name} | {len(samples)} | {statistics.median(samples):.1f} | "
+            f"{percentile(samples, 95):.1f} |"
+        )
+    lines += ["", "| process | resident memory MB |", "|---|---|"]
+    lines += [f"| {name} | {mb:.0f} |" for name, mb in memory.items()]
+    lines += ["", f"Start to /readyz: {ready_s:.1f} s", ""]
+    report = "\n".join(lines)
+    print(report)
+    previous = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n"
+    header, _, older = previous.partition("\n## ")
+    RESULTS.write_text(header.rstrip() + "\n\n" + report + ("\n## " + older if older else ""))
+
+
+if __name__ == "__main__":
+    main()
