@@ -219,7 +219,7 @@ function markFailed(turn, retry) {
  * Send typed text ({text}) or a button ({payload, title, choice}). The user's side is
  * shown at once; the reply is appended message by message.
  */
-async function send({ text, payload, title, choice }, existingTurn = null) {
+async function send({ text, payload, title, choice, viaButton = false }, existingTurn = null) {
   if (pending) return;
   const shown = payload !== undefined ? title : text;
   setNotice("");
@@ -234,6 +234,7 @@ async function send({ text, payload, title, choice }, existingTurn = null) {
   const offered = enabledChoices();
   for (const b of offered) b.disabled = true; // no double answers while waiting
   const byButton = payload !== undefined;
+  const focusAfter = byButton || viaButton;
   setPending(true);
 
   const body = byButton ? { payload } : { message: text };
@@ -264,7 +265,7 @@ async function send({ text, payload, title, choice }, existingTurn = null) {
       autosize();
       setNotice(typeof err.detail === "string" ? err.detail : "That message couldn’t be sent. Try a shorter message.");
     } else {
-      markFailed(turn, () => send({ text, payload, title, choice }, turn));
+      markFailed(turn, () => send({ text, payload, title, choice, viaButton }, turn));
     }
     refreshEmptyState();
     return;
@@ -289,8 +290,10 @@ async function send({ text, payload, title, choice }, existingTurn = null) {
   announce("");
   if (first) revealTurn(first);
   const next = enabledChoices();
-  if (byButton && next.length) next[0].focus({ preventScroll: true });
-  else if (byButton) input.focus({ preventScroll: true });
+  // A tap or keypress on a button moves focus to the next question's buttons, so a
+  // keyboard user can answer a whole check-in without hunting for them.
+  if (focusAfter && next.length) next[0].focus({ preventScroll: true });
+  else if (focusAfter) input.focus({ preventScroll: true });
 }
 
 // ---------------------------------------------------------------- history
@@ -322,7 +325,8 @@ async function restore() {
       }
       previousBot = [];
       context = "";
-      addUserTurn(text);
+      const node = addUserTurn(text);
+      if (turn.undelivered) markFailed(node, () => send({ text }, node));
     } else if (turn?.role === "bot") {
       const node = addBotMessage(turn, context);
       context += `\n${turn.text || ""}`;
@@ -352,8 +356,9 @@ async function startOver() {
   log.replaceChildren();
   lastSpeaker = null;
   setNotice("");
-  refreshEmptyState();
   announce("The conversation was cleared.");
+  await restore(); // the bot may have said hello again after the restart
+  refreshEmptyState();
   scroller.scrollTop = 0;
   input.focus();
 }
@@ -383,9 +388,22 @@ function wire() {
     send({ payload: choice.dataset.payload, title: choice.dataset.title, choice });
   });
 
+  // Arrow keys move between the buttons of one question (Tab still works too).
+  log.addEventListener("keydown", (event) => {
+    const choice = event.target.closest?.("button.choice");
+    if (!choice) return;
+    const siblings = [...choice.parentElement.querySelectorAll("button.choice:not([disabled])")];
+    const at = siblings.indexOf(choice);
+    const moves = { ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1, Home: 0, End: siblings.length - 1 };
+    if (!(event.key in moves) || at < 0) return;
+    const target = siblings[Math.min(Math.max(moves[event.key], 0), siblings.length - 1)];
+    event.preventDefault();
+    target.focus();
+  });
+
   for (const starter of document.querySelectorAll("[data-say]")) {
     starter.addEventListener("click", () => {
-      if (!pending) send({ text: starter.dataset.say });
+      if (!pending) send({ text: starter.dataset.say, viaButton: true });
     });
   }
   for (const button of document.querySelectorAll("[data-start-over]")) button.addEventListener("click", startOver);

@@ -1,0 +1,298 @@
+"""The chat widget and the insights page in a real Chromium, against the real stack.
+
+Each test gets a fresh browser context, so a fresh anonymous user.
+Screenshots and axe reports go to tests/browser/results/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+pytest.importorskip("playwright", reason="playwright is not installed (pip install playwright)")
+pytest.importorskip("pytest_playwright", reason="pytest-playwright is not installed")
+
+from playwright.sync_api import Page, expect  # noqa: E402
+
+from tests.browser.conftest import AXE_JS, CHROMIUM  # noqa: E402 - plain constants
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"{CHROMIUM} not found: apt-get install chromium (CI installs it)", allow_module_level=True
+    )
+
+REPLY_TIMEOUT_MS = 45_000
+SCORES = {"pain": 7, "fatigue": 5, "sleep_quality": 3, "stress": 6}
+ENABLED_CHOICES = "#log button.choice:not([disabled])"
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def open_chat(page: Page, path: str = "./") -> None:
+    page.goto(path)
+    page.wait_for_selector("body[data-ready='true']")
+    expect(page.locator("#log")).to_have_attribute("role", "log")
+
+
+def wait_for_reply(page: Page) -> None:
+    """The widget sets aria-busy on the log while a reply is pending."""
+    expect(page.locator("#log")).to_have_attribute("aria-busy", "false", timeout=REPLY_TIMEOUT_MS)
+
+
+def measure_of(question: str) -> str:
+    text = question.lower()
+    if "sleep" in text:
+        return "sleep_quality"
+    if "fatigue" in text or "tired" in text:
+        return "fatigue"
+    if "stress" in text:
+        return "stress"
+    return "pain"
+
+
+def current_question(page: Page) -> tuple[str, list[str]]:
+    """The text of the bot turn holding the enabled buttons, and those buttons' payloads."""
+    choices = page.locator(ENABLED_CHOICES)
+    turn = choices.first.locator("xpath=ancestor::div[contains(@class,'turn')][1]")
+    text = turn.locator(".bubble").first.text_content() or ""
+    return text, [c.get_attribute("data-payload") or "" for c in choices.all()]
+
+
+def run_checkin_by_buttons(page: Page, *, keyboard: bool = False) -> dict[str, int]:
+    """Answer the check-in the bot runs with its buttons only; returns the scores given."""
+    given: dict[str, int] = {}
+    for _ in range(12):
+        wait_for_reply(page)
+        if page.locator(ENABLED_CHOICES).count() == 0:
+            break
+        question, payloads = current_question(page)
+        if all(p.startswith("/inform") for p in payloads):
+            measure = measure_of(question)
+            score = SCORES[measure]
+            if keyboard:
+                focused = page.evaluate("document.activeElement.dataset.payload || ''")
+                assert focused.startswith("/inform"), "focus should be on the scale after a reply"
+                page.keyboard.press("Home")
+                for _ in range(score):
+                    page.keyboard.press("ArrowRight")
+                name = page.evaluate("document.activeElement.getAttribute('aria-label') || ''")
+                assert name.startswith(f"{score} "), name
+                page.keyboard.press("Enter")
+            else:
+                page.locator(ENABLED_CHOICES).filter(has_text=re.compile(rf"^{score}$")).click()
+            given[measure] = score
+        elif "/deny" in payloads and len(given) == 4:
+            # "Nothing to add" for the optional note.
+            if keyboard:
+                page.keyboard.press("Enter")
+            else:
+                page.locator(f"{ENABLED_CHOICES}[data-payload='/deny']").click()
+        else:
+            break
+    wait_for_reply(page)
+    assert set(given) == set(SCORES), f"check-in asked for {sorted(given)} only"
+    return given
+
+
+def start_checkin(page: Page) -> None:
+    page.get_by_role("button", name="Start a check-in").click()
+    wait_for_reply(page)
+    expect(page.locator(ENABLED_CHOICES).first).to_be_visible()
+
+
+def open_insights(page: Page) -> None:
+    page.goto("insights.html")
+    page.wait_for_selector("body[data-ready='true']")
+
+
+def axe_scan(page: Page, name: str, results_dir: Path) -> list[dict]:
+    if not AXE_JS.exists():
+        pytest.skip("node_modules/axe-core missing: run `npm ci`")
+    # add_script_tag inlines the file, which the widget's CSP (rightly) blocks; evaluate()
+    # goes through the DevTools protocol, which CSP does not apply to.
+    page.evaluate(AXE_JS.read_text(encoding="utf-8") + "\n;undefined")
+    result = page.evaluate(
+        """async () => await axe.run(document, {
+            runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']},
+        })"""
+    )
+    (results_dir / f"axe-{name}.json").write_text(json.dumps(result["violations"], indent=2))
+    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def describe(violations: list[dict]) -> str:
+    return "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(" ".join(n["target"]) for n in v["nodes"][:5])
+        for v in violations
+    )
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_checkin_by_buttons_then_insights_chart(page: Page, results_dir: Path) -> None:
+    open_chat(page)
+    expect(page.get_by_role("heading", name="Hi, I’m Cadence.")).to_be_visible()
+    start_checkin(page)
+    # Scale buttons carry the bands as their accessible names.
+    expect(page.locator(ENABLED_CHOICES).filter(has_text=re.compile(r"^7$"))).to_have_attribute(
+        "aria-label", "7 – severe"
+    )
+    given = run_checkin_by_buttons(page)
+
+    # The chosen buttons are the user's turns; older buttons stay visible but disabled.
+    user_turns = page.locator("#log .turn-user .bubble").all_text_contents()
+    for score in given.values():
+        assert str(score) in user_turns
+    expect(page.locator("#log button.choice.chosen")).to_have_count(4)
+    assert page.locator("#log button.choice[disabled]").count() >= 4 * 11
+    page.screenshot(path=str(results_dir / "chat-desktop.png"))
+
+    open_insights(page)
+    expect(page.locator("#content")).to_be_visible()
+    for measure, score in given.items():
+        figure = page.locator(f"figure.chart[data-measure='{measure}']")
+        expect(figure).to_have_attribute("data-points", "1")
+        expect(figure.locator("canvas").first).to_be_visible()
+        expect(figure.locator("figcaption")).to_contain_text(f"latest {score}/10")
+        # uPlot drew the point: some pixels of the series colour are on the canvas.
+        painted = figure.locator("canvas").first.evaluate(
+            """(canvas) => {
+                const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+                let coloured = 0;
+                for (let i = 0; i < d.length; i += 4) {
+                    const [r, g, b] = [d[i], d[i + 1], d[i + 2]];
+                    if (d[i + 3] > 200 && Math.max(r, g, b) - Math.min(r, g, b) > 60) coloured++;
+                }
+                return coloured;
+            }"""
+        )
+        assert painted > 20, f"no point drawn on the {measure} chart"
+    expect(page.locator(".measure[data-measure='pain'] dd").first).to_have_text(str(given["pain"]))
+    page.screenshot(path=str(results_dir / "insights-desktop.png"), full_page=True)
+
+
+def test_reload_keeps_the_conversation(page: Page) -> None:
+    open_chat(page)
+    start_checkin(page)
+    before = page.locator("#log .turn").all_text_contents()
+    assert len(before) >= 2
+    page.reload()
+    page.wait_for_selector("body[data-ready='true']")
+    after = page.locator("#log .turn").all_text_contents()
+    assert after == before
+    # The question is still answerable after the reload; older buttons are not.
+    expect(page.locator(ENABLED_CHOICES)).to_have_count(11)
+    expect(page.locator("#quick-starts")).to_be_hidden()
+
+
+def test_start_over_clears_the_conversation(page: Page) -> None:
+    open_chat(page)
+    start_checkin(page)
+    expect(page.locator("#log .turn-user")).to_have_count(1)
+
+    page.get_by_text("Menu").click()
+    page.get_by_role("button", name="Start over").click()
+    dialog = page.get_by_role("dialog", name="Start over?")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Start over").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#log .turn-user")).to_have_count(0)
+
+    page.reload()
+    page.wait_for_selector("body[data-ready='true']")
+    expect(page.locator("#log .turn-user")).to_have_count(0)
+
+
+def test_get_help_now_shows_crisis_contacts_without_typing(page: Page, results_dir: Path) -> None:
+    open_chat(page)
+    page.locator("header").get_by_role("button", name="Get help now").click()
+    dialog = page.get_by_role("dialog", name="Get help now")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Showing contacts for")).to_have_value("GB")
+    expect(dialog).to_contain_text("Samaritans")
+    expect(dialog.locator("a[href='tel:999']")).to_be_visible()
+    expect(dialog.locator("a[href='tel:116123']")).to_be_visible()
+    expect(dialog.locator("a[href='sms:85258?body=SHOUT']")).to_be_visible()
+    page.screenshot(path=str(results_dir / "help-dialog.png"))
+
+    dialog.get_by_label("Showing contacts for").select_option("US")
+    expect(dialog.locator("a[href='tel:988']")).to_be_visible()
+    expect(dialog.locator("a[href='sms:741741?body=HOME']")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    assert page.locator("#log .turn").count() == 0, "opening help must not send anything"
+
+
+def test_keyboard_only_checkin(page: Page) -> None:
+    open_chat(page)
+    # Tab from the top of the page to the quick start, as a keyboard user would.
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == "Start a check-in":
+            break
+    else:
+        pytest.fail("Start a check-in is not reachable with Tab")
+    outline = page.evaluate(
+        "(() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, parseFloat(s.outlineWidth)]; })()"
+    )
+    assert outline[0] != "none" and outline[1] >= 2, f"no visible focus: {outline}"
+    page.keyboard.press("Enter")
+    run_checkin_by_buttons(page, keyboard=True)
+    expect(page.locator("#log button.choice.chosen")).to_have_count(4)
+
+
+def test_axe_chat_and_insights(page: Page, results_dir: Path) -> None:
+    open_chat(page)
+    serious = axe_scan(page, "chat-welcome", results_dir)
+    assert not serious, describe(serious)
+
+    start_checkin(page)
+    serious = axe_scan(page, "chat-checkin", results_dir)
+    assert not serious, describe(serious)
+
+    page.locator("header").get_by_role("button", name="Get help now").click()
+    serious = axe_scan(page, "chat-help-dialog", results_dir)
+    assert not serious, describe(serious)
+    page.keyboard.press("Escape")
+
+    run_checkin_by_buttons(page)
+    open_insights(page)
+    expect(page.locator("#content")).to_be_visible()
+    serious = axe_scan(page, "insights", results_dir)
+    assert not serious, describe(serious)
+
+
+def test_phone_viewport(page: Page, results_dir: Path) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_chat(page)
+    start_checkin(page)
+
+    def no_horizontal_overflow() -> None:
+        widths = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert widths[0] <= widths[1], f"horizontal overflow: {widths}"
+
+    no_horizontal_overflow()
+    box = page.locator("#message").bounding_box()
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 844
+    expect(page.locator("header").get_by_role("button", name="Get help now")).to_be_in_viewport()
+    for choice in page.locator(ENABLED_CHOICES).all():
+        size = choice.bounding_box()
+        assert size["width"] >= 44 and size["height"] >= 44, size
+    page.screenshot(path=str(results_dir / "chat-phone.png"))
+
+    run_checkin_by_buttons(page)
+    no_horizontal_overflow()
+    open_insights(page)
+    no_horizontal_overflow()
+    page.screenshot(path=str(results_dir / "insights-phone.png"), full_page=True)
