@@ -296,3 +296,22 @@ def test_phone_viewport(page: Page, results_dir: Path) -> None:
     open_insights(page)
     no_horizontal_overflow()
     page.screenshot(path=str(results_dir / "insights-phone.png"), full_page=True)
+
+
+@pytest.mark.parametrize(
+    ("locale", "zone", "country", "number"),
+    [("en-US", "America/New_York", "US", "988"), ("de-DE", "Europe/Berlin", "DE", "112")],
+)
+def test_help_dialog_follows_the_browser_locale(
+    browser, browser_context_args: dict, locale: str, zone: str, country: str, number: str
+) -> None:
+    context = browser.new_context(**{**browser_context_args, "locale": locale, "timezone_id": zone})
+    try:
+        page = context.new_page()
+        open_chat(page)
+        page.locator("header").get_by_role("button", name="Get help now").click()
+        dialog = page.get_by_role("dialog", name="Get help now")
+        expect(dialog.get_by_label("Showing contacts for")).to_have_value(country)
+        expect(dialog.locator(f"a[href='tel:{number}']")).to_be_visible()
+    finally:
+        context.close()

@@ -168,7 +168,8 @@ function addBotMessage(message, context = "") {
   }
   if (custom && custom.type === "helplines") {
     const card = el("section", { className: "contacts-card", attrs: { "aria-label": "Crisis contacts" } });
-    card.append(el("h3", { text: "People you can contact now" }), renderContacts(custom.contacts));
+    const where = typeof custom.country_name === "string" && custom.country_name ? ` (${custom.country_name})` : "";
+    card.append(el("h3", { text: `People you can contact now${where}` }), renderContacts(custom.contacts));
     turn.append(card);
   }
   if (buttons.length) {

@@ -251,7 +251,7 @@ const FALLBACK_HELPLINES = {
       contacts: [
         { name: "Emergency services", call: "999", notes: "If you or someone else is in danger now." },
         { name: "Samaritans", call: "116 123", notes: "Free, 24/7." },
-        { name: "Shout", text: "85258", text_body: "SHOUT", notes: "Text SHOUT to 85258. Free, 24/7." },
+        { name: "Shout", text: "85258", text_body: "SHOUT", notes: "Free, 24/7 support by text." },
       ],
     },
     US: {
@@ -259,7 +259,7 @@ const FALLBACK_HELPLINES = {
       contacts: [
         { name: "Emergency services", call: "911", notes: "If you or someone else is in danger now." },
         { name: "988 Suicide & Crisis Lifeline", call: "988", text: "988", notes: "Call or text 988. Free, 24/7." },
-        { name: "Crisis Text Line", text: "741741", text_body: "HOME", notes: "Text HOME to 741741. Free, 24/7." },
+        { name: "Crisis Text Line", text: "741741", text_body: "HOME", notes: "Free, 24/7 support by text." },
       ],
     },
     EU: {
@@ -281,44 +281,56 @@ export function loadHelplines() {
   return helplinesPromise;
 }
 
-const EU_CODES = new Set(
-  "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split(" "),
-);
-const US_ZONE = /^(America\/(New_York|Detroit|Chicago|Denver|Phoenix|Boise|Los_Angeles|Anchorage|Juneau|Sitka|Nome|Adak|Metlakatla|Yakutat|Menominee|Indiana\/.*|Kentucky\/.*|North_Dakota\/.*)|Pacific\/Honolulu|US\/.*)$/;
+// Mirrors actions/safety.py (resolve_country) so the dialog shows the same list as the
+// bot: a country the user picked here, then the language tag, then the time zone, then
+// the default. The tables come from data/safety/helplines.yml through helplines.json.
+const DEFAULT_SET = "default";
 
-/** Best guess of the user's country for helplines: a saved choice, time zone, language. */
+function knownCountry(helplines, code) {
+  if (!code) return null;
+  const countries = helplines.countries || {};
+  const trimmed = String(code).trim();
+  if (countries[trimmed]) return trimmed;
+  let upper = trimmed.toUpperCase();
+  upper = (helplines.aliases || {})[upper] || upper;
+  return countries[upper] && upper !== DEFAULT_SET ? upper : null;
+}
+
+function countryFromLanguage(helplines, tag) {
+  if (!tag) return null;
+  const clean = String(tag).trim().replace(/_/g, "-");
+  const languages = helplines.languages || {};
+  const mapped = languages[clean.toLowerCase()];
+  if (mapped) return knownCountry(helplines, mapped) || (helplines.countries[mapped] ? mapped : null);
+  for (const part of clean.split("-").slice(1)) {
+    if (/^[A-Za-z]{2}$/.test(part)) return knownCountry(helplines, part) || (helplines.countries[DEFAULT_SET] ? DEFAULT_SET : null);
+  }
+  const base = languages[clean.split("-")[0].toLowerCase()];
+  return base ? knownCountry(helplines, base) : null;
+}
+
+function countryFromZone(helplines, zone) {
+  const found = zone ? (helplines.timezones || {})[zone] : null;
+  if (found === DEFAULT_SET) return helplines.countries[DEFAULT_SET] ? DEFAULT_SET : null;
+  return knownCountry(helplines, found);
+}
+
+/** Best guess of the user's country for helplines. */
 export function detectCountry(helplines) {
-  const known = helplines.countries || {};
-  const pick = (code) => {
-    if (!code) return null;
-    if (known[code]) return code;
-    if (EU_CODES.has(code) && known.EU) return "EU";
-    return null;
-  };
-  const saved = pick(storageGet(COUNTRY_KEY));
-  if (saved) return saved;
+  const saved = storageGet(COUNTRY_KEY);
+  if (saved && helplines.countries?.[saved]) return saved;
   let zone = "";
   try {
     zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
   } catch {
     /* ignore */
   }
-  const fromZone =
-    zone === "Europe/London" || zone === "Europe/Belfast"
-      ? pick("GB")
-      : zone === "Europe/Dublin"
-        ? pick("IE")
-        : US_ZONE.test(zone)
-          ? pick("US")
-          : null;
-  if (fromZone) return fromZone;
-  for (const lang of navigator.languages || [navigator.language]) {
-    const region = String(lang || "").split(/[-_]/)[1];
-    const code = pick(region ? region.toUpperCase() : null);
-    if (code) return code;
-  }
-  if (zone.startsWith("Europe/") && known.EU) return "EU";
-  return pick(helplines.default) || Object.keys(known)[0];
+  return (
+    countryFromLanguage(helplines, navigator.language) ||
+    countryFromZone(helplines, zone) ||
+    knownCountry(helplines, helplines.default) ||
+    Object.keys(helplines.countries)[0]
+  );
 }
 
 const digits = (value) => String(value).replace(/[^\d+]/g, "");
@@ -346,6 +358,10 @@ export function contactLinks(contact) {
       links.push({ kind: "text", label: body ? `Text ${body} to ${number}` : `Text ${number}`, href });
     }
   }
+  const site = contact.url ? safeHref(contact.url) : null;
+  if (site && site.startsWith("https:")) {
+    links.push({ kind: "web", label: `Visit ${new URL(site).hostname.replace(/^www\./, "")}`, href: site, external: true });
+  }
   return links;
 }
 
@@ -364,6 +380,10 @@ export function renderContacts(contacts) {
         attrs: { href: link.href },
       });
       a.setAttribute("aria-label", `${link.label} (${contact.name})`);
+      if (link.external) {
+        a.target = "_blank";
+        a.rel = "noopener noreferrer";
+      }
       links.append(a);
     }
     if (links.childElementCount) item.append(links);
