@@ -198,7 +198,7 @@ def test_start_over_clears_the_conversation(page: Page) -> None:
     start_checkin(page)
     expect(page.locator("#log .turn-user")).to_have_count(1)
 
-    page.get_by_text("Menu").click()
+    page.locator("details.menu > summary").click()
     page.get_by_role("button", name="Start over").click()
     dialog = page.get_by_role("dialog", name="Start over?")
     expect(dialog).to_be_visible()
@@ -315,3 +315,29 @@ def test_help_dialog_follows_the_browser_locale(
         expect(dialog.locator(f"a[href='tel:{number}']")).to_be_visible()
     finally:
         context.close()
+
+
+PAGE_WEIGHT_BUDGET = 100_000  # bytes on the wire for a first load of "/", uncompressed
+
+
+def test_page_weight(page: Page, results_dir: Path) -> None:
+    finished = []
+    page.on("requestfinished", lambda request: finished.append(request))
+    page.goto("./", wait_until="networkidle")
+    page.wait_for_selector("body[data-ready='true']")
+    rows = []
+    for request in finished:
+        sizes = request.sizes()
+        rows.append(
+            {
+                "url": request.url,
+                "body": sizes["responseBodySize"],
+                "headers": sizes["responseHeadersSize"],
+            }
+        )
+    total = sum(r["body"] + r["headers"] for r in rows)
+    (results_dir / "page-weight.json").write_text(
+        json.dumps({"total_bytes": total, "requests": rows}, indent=2)
+    )
+    assert not [r for r in rows if "/vendor/" in r["url"]], "the chat must not load chart code"
+    assert total < PAGE_WEIGHT_BUDGET, f"first load of / is {total} bytes"

@@ -97,11 +97,11 @@ function describeTrend(trend) {
   if (typeof trend === "object") return describeTrend(trend.direction ?? trend.label ?? trend.slope ?? null);
   if (typeof trend === "number") {
     if (Math.abs(trend) < 0.05) return "steady";
-    return trend > 0 ? "going up" : "going down";
+    return trend > 0 ? "up" : "down";
   }
   const s = String(trend).toLowerCase();
-  if (/^(up|rising|increas|higher)/.test(s)) return "going up";
-  if (/^(down|falling|decreas|lower)/.test(s)) return "going down";
+  if (/^(up|rising|increas|higher)/.test(s)) return "up";
+  if (/^(down|falling|decreas|lower)/.test(s)) return "down";
   if (/^(flat|stable|steady|same|no)/.test(s)) return "steady";
   if (/insufficient|not enough|unknown/.test(s)) return null;
   return String(trend);
