@@ -80,6 +80,9 @@ class Stack:
 
     data_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="cadence-")))
     api_port: int = field(default_factory=free_port)
+    # The action server talks to its own API instance (same database), as in a scaled
+    # deployment; that lets the fault tests take it down while users can still chat.
+    internal_api_port: int = field(default_factory=free_port)
     rasa_port: int = field(default_factory=free_port)
     actions_port: int = field(default_factory=free_port)
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -94,6 +97,10 @@ class Stack:
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def internal_api_url(self) -> str:
+        return f"http://127.0.0.1:{self.internal_api_port}"
 
     @property
     def rasa_url(self) -> str:
@@ -120,7 +127,7 @@ class Stack:
             TRACKER_STORE_URL=f"sqlite:///{self.tracker_db}",
             **self.secrets,
             RASA_URLS=self.rasa_url,
-            API_URL=self.api_url,
+            API_URL=self.internal_api_url,
             ACTIONS_URL=f"{self.actions_url}/webhook",
             ACTIONS_PORT=str(self.actions_port),
             OUTBOX_RETRY_S="1",
@@ -140,13 +147,17 @@ class Stack:
             [str(BOT_PY), "-m", "bot.endpoints", str(endpoints)], cwd=ROOT, env=env,
             check=True, capture_output=True,
         )
-        self.processes = {
-            "api": Process(
-                "api",
+        def api(name: str, port: int) -> Process:
+            return Process(
+                name,
                 [str(API_BIN / "uvicorn"), "api.main:app", "--host", "127.0.0.1",
-                 "--port", str(self.api_port), "--no-access-log"],
-                env, self.data_dir / "api.log",
-            ),
+                 "--port", str(port), "--no-access-log"],
+                env, self.data_dir / f"{name}.log",
+            )
+
+        self.processes = {
+            "api": api("api", self.api_port),
+            "api_internal": api("api_internal", self.internal_api_port),
             "actions": Process(
                 "actions", [str(BOT_PY), "-m", "actions.server"], env,
                 self.data_dir / "actions.log",
@@ -170,7 +181,7 @@ class Stack:
     def start(self) -> Stack:
         self._define()
         self.migrate()
-        for name in ("api", "actions", "rasa"):
+        for name in ("api", "api_internal", "actions", "rasa"):
             self.processes[name].start()
         self.wait_ready()
         return self
@@ -185,8 +196,9 @@ class Stack:
         return self
 
     def wait_ready(self, timeout: float = 180) -> None:
-        wait_until(lambda: requests.get(f"{self.api_url}/healthz", timeout=2).ok, 60, "API",
-                   self.processes["api"].popen)
+        for name, url in (("api", self.api_url), ("api_internal", self.internal_api_url)):
+            wait_until(lambda u=url: requests.get(f"{u}/healthz", timeout=2).ok, 60, name,
+                       self.processes[name].popen)
         wait_until(lambda: requests.get(f"{self.actions_url}/health", timeout=2).ok, 60,
                    "action server", self.processes["actions"].popen)
         wait_until(lambda: requests.get(f"{self.rasa_url}/status",
