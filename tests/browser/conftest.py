@@ -30,7 +30,9 @@ CHROMIUM_ARGS = [
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "browser: drives Chromium through Playwright (tests/browser)")
+    config.addinivalue_line(
+        "markers", "browser: drives Chromium through Playwright (tests/browser)"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (dev aid: long canned bot lines)
 """DEV AID ONLY — a tiny stand-in for Rasa's REST webhook, for working on the widget
 without training a model. The committed browser tests never use it: they run against
 the real stack (the `stack` fixture in tests/conftest.py).
@@ -24,7 +25,10 @@ API_URL = os.environ.get("API_URL", "http://127.0.0.1:8765")
 SERVICE_KEY = os.environ.get("SERVICE_KEY", "dev")
 
 QUESTIONS = [
-    ("pain", "On a scale of 0 to 10, how bad is your pain right now? 0 is no pain, 10 is as bad as you can imagine."),
+    (
+        "pain",
+        "On a scale of 0 to 10, how bad is your pain right now? 0 is no pain, 10 is as bad as you can imagine.",
+    ),
     ("fatigue", "And your fatigue, from 0 (none) to 10 (worst imaginable)?"),
     ("sleep_quality", "How well did you sleep last night? 0 is terrible, 10 is excellent."),
     ("stress", "How stressed do you feel today, from 0 to 10?"),
@@ -51,7 +55,9 @@ state: dict[str, dict] = {}
 def store_checkin(sender: str, values: dict) -> None:
     body = json.dumps({"user_id": sender, "idempotency_key": str(uuid.uuid4()), **values}).encode()
     request = urllib.request.Request(
-        f"{API_URL}/api/v1/internal/checkins", data=body, method="POST",
+        f"{API_URL}/api/v1/internal/checkins",
+        data=body,
+        method="POST",
         headers={"Content-Type": "application/json", "X-Service-Key": SERVICE_KEY},
     )
     urllib.request.urlopen(request, timeout=5).read()
@@ -66,7 +72,9 @@ def answer(sender: str, message: str) -> list[dict]:
         return []
     if re.search(r"kill myself|suicid|end it|crisis", text, re.I):
         return [
-            {"text": "Thank you for telling me. Are you safe right now? You can reach someone now:"},
+            {
+                "text": "Thank you for telling me. Are you safe right now? You can reach someone now:"
+            },
             {"custom": HELPLINES},
         ]
     if user["step"] is not None and score:
@@ -79,8 +87,13 @@ def answer(sender: str, message: str) -> list[dict]:
         user["step"] = None
         user["values"] = {}
         return [
-            {"text": "Thanks — that's today's check-in saved. Well done for taking a moment for it."},
-            {"text": "You can see your trends on the insights page: /insights.html", "buttons": MENU},
+            {
+                "text": "Thanks — that's today's check-in saved. Well done for taking a moment for it."
+            },
+            {
+                "text": "You can see your trends on the insights page: /insights.html",
+                "buttons": MENU,
+            },
         ]
     if text == "/start_checkin" or re.search(r"check.?in", text, re.I):
         user["step"] = 0
@@ -90,13 +103,23 @@ def answer(sender: str, message: str) -> list[dict]:
             {"text": QUESTIONS[0][1], "buttons": SCALE},
         ]
     if re.search(r"link|why", text, re.I):
-        return [{
-            "text": "Pain and fatigue often feed each other. Research suggests long-lasting pain keeps the "
-            "stress system switched on and disturbs sleep, which can leave you more tired and more "
-            "sensitive to pain. More: https://www.nice.org.uk/guidance/ng193",
-            "buttons": [{"title": "Tell me more", "payload": "/learn_more"}, {"title": "How does this affect me?", "payload": "/learn_action"}],
-        }]
-    return [{"text": "I'm here. You can do a check-in, ask why pain and fatigue are linked, or ask for a technique.", "buttons": MENU}]
+        return [
+            {
+                "text": "Pain and fatigue often feed each other. Research suggests long-lasting pain keeps the "
+                "stress system switched on and disturbs sleep, which can leave you more tired and more "
+                "sensitive to pain. More: https://www.nice.org.uk/guidance/ng193",
+                "buttons": [
+                    {"title": "Tell me more", "payload": "/learn_more"},
+                    {"title": "How does this affect me?", "payload": "/learn_action"},
+                ],
+            }
+        ]
+    return [
+        {
+            "text": "I'm here. You can do a check-in, ask why pain and fatigue are linked, or ask for a technique.",
+            "buttons": MENU,
+        }
+    ]
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -119,7 +119,8 @@ def axe_scan(page: Page, name: str, results_dir: Path) -> list[dict]:
     page.evaluate(AXE_JS.read_text(encoding="utf-8") + "\n;undefined")
     result = page.evaluate(
         """async () => await axe.run(document, {
-            runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']},
+            runOnly: {type: 'tag', values: [
+                'wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']},
         })"""
     )
     (results_dir / f"axe-{name}.json").write_text(json.dumps(result["violations"], indent=2))
@@ -165,7 +166,8 @@ def test_checkin_by_buttons_then_insights_chart(page: Page, results_dir: Path) -
         # uPlot drew the point: some pixels of the series colour are on the canvas.
         painted = figure.locator("canvas").first.evaluate(
             """(canvas) => {
-                const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+                const d = canvas.getContext('2d')
+                    .getImageData(0, 0, canvas.width, canvas.height).data;
                 let coloured = 0;
                 for (let i = 0; i < d.length; i += 4) {
                     const [r, g, b] = [d[i], d[i + 1], d[i + 2]];
@@ -341,3 +343,71 @@ def test_page_weight(page: Page, results_dir: Path) -> None:
     )
     assert not [r for r in rows if "/vendor/" in r["url"]], "the chat must not load chart code"
     assert total < PAGE_WEIGHT_BUDGET, f"first load of / is {total} bytes"
+
+
+def test_busy_and_unavailable_replies(page: Page) -> None:
+    """429 shows "slow down" with the wait; 503 keeps the message with a "Try again"."""
+    open_chat(page)
+    page.route(
+        "**/api/v1/chat",
+        lambda route: route.fulfill(
+            status=429, headers={"Retry-After": "7"}, json={"detail": "Too many requests"}
+        ),
+    )
+    page.locator("#message").fill("hello there")
+    page.keyboard.press("Enter")
+    expect(page.locator("#notice")).to_contain_text("slow down")
+    expect(page.locator("#notice")).to_contain_text("7 seconds")
+    expect(page.locator("#message")).to_have_value("hello there")  # nothing lost
+    expect(page.locator("#log .turn-user")).to_have_count(0)
+
+    page.unroute("**/api/v1/chat")
+    page.route(
+        "**/api/v1/chat",
+        lambda route: route.fulfill(status=503, json={"detail": "Cadence can't answer"}),
+    )
+    page.keyboard.press("Enter")
+    failed = page.locator("#log .turn-user.turn-failed")
+    expect(failed).to_contain_text("your message was kept")
+    page.unroute("**/api/v1/chat")
+    failed.get_by_role("button", name="Try again").click()
+    wait_for_reply(page)
+    expect(page.locator("#log .turn-failed")).to_have_count(0)
+    expect(page.locator("#log .turn-bot").first).to_be_visible()
+
+
+def test_expired_token_starts_a_new_session(page: Page) -> None:
+    page.goto("./")
+    page.evaluate("localStorage.setItem('cadence.token', 'not-a-valid-token')")
+    open_chat(page)
+    expect(page.locator("#welcome")).to_be_visible()
+    assert page.evaluate("localStorage.getItem('cadence.token')") is None
+    start_checkin(page)
+    token = page.evaluate("localStorage.getItem('cadence.token')")
+    assert token and token != "not-a-valid-token"
+
+
+def test_embed_script_opens_the_chat_in_a_frame(context, app_url: str) -> None:
+    # A plain page: the frame's content is refused by the API's frame-ancestors 'none'
+    # until FRAME_ANCESTORS allows the host, and that refusal is logged as a CSP error.
+    page = context.new_page()
+    page.set_content(
+        "<!doctype html><title>Host</title><h1>Someone else's site</h1>"
+        f'<script src="{app_url}/embed.js" data-cadence-origin="{app_url}" async></script>'
+    )
+    launcher = page.get_by_role("button", name="Chat with Cadence")
+    expect(launcher).to_be_visible()
+    launcher.click()
+    frame = page.locator("iframe[title='Cadence chat']")
+    expect(frame).to_have_attribute("src", f"{app_url}/?embed=1")
+    expect(frame).to_be_visible()
+    close = page.get_by_role("button", name="Close Cadence")
+    expect(close).to_have_attribute("aria-expanded", "true")
+    close.click()
+    expect(frame).to_be_hidden()
+    expect(launcher).to_be_focused()
+    launcher.click()
+    launcher_again = page.get_by_role("button", name="Close Cadence")
+    launcher_again.focus()
+    page.keyboard.press("Escape")
+    expect(frame).to_be_hidden()
