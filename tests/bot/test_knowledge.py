@@ -220,3 +220,39 @@ def test_term_synonyms_and_lookups_match_the_glossary():
         else:
             assert block["lookup"] == "term"
             assert all(find_term(example) for example in examples)
+
+
+def _examples(path) -> dict[str, list[str]]:
+    blocks = yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]
+    annotation = re.compile(r"\[([^\]]+)\](\([^)]*\)|\{[^}]*\})")
+    return {
+        block["intent"]: [
+            annotation.sub(r"\1", line.strip()[2:]).strip().lower()
+            for line in block["examples"].splitlines()
+            if line.strip()
+        ]
+        for block in blocks
+        if "intent" in block
+    }
+
+
+def test_every_topic_has_training_and_held_out_examples():
+    training = _examples(knowledge.REPO_ROOT / "data" / "nlu" / "learn.yml")
+    held_out = _examples(knowledge.REPO_ROOT / "tests" / "test_nlu.yml")
+    for key in TOPIC_KEYS:
+        intent = f"learn/{key}"
+        assert len(training.get(intent, [])) >= 25, intent
+        assert len(held_out.get(intent, [])) >= 8, intent
+    assert set(training) - {"learn_more", "learn_action", "learn_source", "define_term"} == {
+        f"learn/{key}" for key in TOPIC_KEYS
+    }
+
+
+def test_held_out_examples_are_not_copied_from_training():
+    training = set()
+    for path in (knowledge.REPO_ROOT / "data" / "nlu").glob("*.yml"):
+        for examples in _examples(path).values():
+            training.update(examples)
+    held_out = _examples(knowledge.REPO_ROOT / "tests" / "test_nlu.yml")
+    copied = {i: [e for e in ex if e in training] for i, ex in held_out.items()}
+    assert not {i: ex for i, ex in copied.items() if ex}
