@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 import zoneinfo
 from functools import lru_cache
 from typing import Annotated, Any, Literal
@@ -42,6 +43,24 @@ def _check_locale(value: str) -> str:
     return value
 
 
+def _without_controls(value: str) -> str:
+    # PostgreSQL text cannot hold NUL, and other C0/C1 controls are never meaningful here.
+    # Lone surrogates (JSON "\ud800", which Python's json accepts) cannot be encoded as
+    # UTF-8 at all, so they would fail later, in the database or on the way to Rasa.
+    return "".join(c for c in value if c in "\t\n\r" or unicodedata.category(c) not in ("Cc", "Cs"))
+
+
+def _typed_text(value: str) -> str:
+    # Python's str.strip on purpose: Rasa strips with it too before it looks for a leading
+    # "/", so the gateway must see exactly the text Rasa will see.
+    value = _without_controls(value).strip()
+    if not value:
+        raise ValueError("message is empty")
+    if len(value) > MAX_MESSAGE_CHARS:
+        raise ValueError(f"message is longer than {MAX_MESSAGE_CHARS} characters")
+    return value
+
+
 def _round_score(value: float) -> int:
     # Rasa slots are floats; a typed "6.5" becomes 7 (half up) rather than a failed save.
     return int(value + 0.5)
@@ -50,7 +69,9 @@ def _round_score(value: float) -> int:
 Timezone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_check_timezone)]
 Locale = Annotated[str, StringConstraints(max_length=35), AfterValidator(_check_locale)]
 Score = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False), AfterValidator(_round_score)]
-UserId = Annotated[str, StringConstraints(min_length=1, max_length=36)]
+# Our ids are UUIDs; the pattern also keeps NUL and other junk out of database queries.
+UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,36}$")]
+CleanText = Annotated[str, AfterValidator(_without_controls)]
 
 
 class ErrorOut(BaseModel):
@@ -77,13 +98,7 @@ class ChatIn(BaseModel):
     # Unknown keys (e.g. a "sender") are ignored: the sender always comes from the token.
     model_config = ConfigDict(extra="ignore")
 
-    message: (
-        Annotated[
-            str,
-            StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE_CHARS),
-        ]
-        | None
-    ) = None
+    message: Annotated[str, AfterValidator(_typed_text)] | None = None
     payload: (
         Annotated[str, StringConstraints(min_length=1, max_length=MAX_PAYLOAD_CHARS)] | None
     ) = None
@@ -130,14 +145,16 @@ class ConversationOut(BaseModel):
 
 class CheckinIn(BaseModel):
     user_id: UserId
-    idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    idempotency_key: Annotated[CleanText, StringConstraints(min_length=1, max_length=128)]
     pain: Score
     fatigue: Score
     sleep_quality: Score
     stress: Score
-    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    note: Annotated[CleanText, StringConstraints(max_length=2000)] | None = None
     locations: (
-        Annotated[list[Annotated[str, StringConstraints(max_length=64)]], Field(max_length=20)]
+        Annotated[
+            list[Annotated[CleanText, StringConstraints(max_length=64)]], Field(max_length=20)
+        ]
         | None
     ) = None
     timezone: Timezone | None = None
