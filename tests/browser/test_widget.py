@@ -31,6 +31,70 @@ SCORES = {"pain": 7, "fatigue": 5, "sleep_quality": 3, "stress": 6}
 ENABLED_CHOICES = "#log button.choice:not([disabled])"
 
 
+RICH_CHECKINS = [
+    {
+        "id": day,
+        "created_at": f"2026-10-{day:02d}T09:30:00",
+        "local_date": f"2026-10-{day:02d}",
+        "pain": 4 + day % 5,
+        "fatigue": 3 + day % 6,
+        "sleep_quality": 8 - day % 6,
+        "stress": 2 + day % 4,
+        "note": None,
+        "locations": None,
+    }
+    for day in range(1, 29)
+]
+RICH_INSIGHTS = {
+    "n_days": 28,
+    "measures": {
+        "pain": {"avg_7d": 6.1, "avg_30d": 6.0, "trend_7d": -0.2, "days_7d": 7},
+        "fatigue": {"avg_7d": 5.0, "avg_30d": 5.4, "trend_7d": 0.0, "days_7d": 7},
+        "sleep_quality": {"avg_7d": 5.2, "avg_30d": 4.9, "trend_7d": 0.3, "days_7d": 7},
+        "stress": {"avg_7d": 3.8, "avg_30d": 3.5, "trend_7d": None, "days_7d": 7},
+    },
+    "best_day": {
+        "local_date": "2026-10-10",
+        "pain": 4,
+        "fatigue": 3,
+        "sleep_quality": 8,
+        "stress": 2,
+    },
+    "worst_day": {
+        "local_date": "2026-10-27",
+        "pain": 9,
+        "fatigue": 8,
+        "sleep_quality": 3,
+        "stress": 5,
+    },
+    "flare": {
+        "local_date": "2026-10-28",
+        "measures": {"pain": {"value": 8.0, "baseline": 5.6}},
+        "suggestion": "It may help to use your flare plan.",
+    },
+    "correlations": {
+        "pain_fatigue": {
+            "r": 0.48,
+            "n_days": 28,
+            "caveat": "pattern, not proof",
+            "message": "A moderate link.",
+        },
+        "sleep_next_day_pain": {
+            "r": -0.55,
+            "n_days": 27,
+            "caveat": "pattern, not proof",
+            "message": "A strong link.",
+        },
+        "sleep_next_day_fatigue": {
+            "r": None,
+            "n_days": 4,
+            "caveat": "pattern, not proof",
+            "message": "Check in on 3 more days.",
+        },
+    },
+}
+
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -272,6 +336,17 @@ def test_axe_chat_and_insights(page: Page, results_dir: Path) -> None:
     serious = axe_scan(page, "insights", results_dir)
     assert not serious, describe(serious)
 
+    # The parts that need weeks of data (flare, best/worst days, patterns with r):
+    # same page, with the API's answers stubbed in the API's own shape.
+    page.route("**/api/v1/me/checkins*", lambda route: route.fulfill(json=RICH_CHECKINS))
+    page.route("**/api/v1/me/insights*", lambda route: route.fulfill(json=RICH_INSIGHTS))
+    open_insights(page)
+    expect(page.locator(".flare")).to_be_visible()
+    expect(page.locator(".pattern")).to_have_count(3)
+    serious = axe_scan(page, "insights-rich", results_dir)
+    assert not serious, describe(serious)
+    page.screenshot(path=str(results_dir / "insights-rich.png"), full_page=True)
+
 
 def test_phone_viewport(page: Page, results_dir: Path) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
@@ -411,3 +486,38 @@ def test_embed_script_opens_the_chat_in_a_frame(context, app_url: str) -> None:
     launcher_again.focus()
     page.keyboard.press("Escape")
     expect(frame).to_be_hidden()
+
+
+def test_export_and_delete_all_data(page: Page) -> None:
+    open_chat(page)
+    start_checkin(page)
+    given = run_checkin_by_buttons(page)
+    open_insights(page)
+
+    with page.expect_download() as csv_download:
+        page.get_by_role("button", name="Download CSV").click()
+    csv_path = csv_download.value.path()
+    assert csv_download.value.suggested_filename.endswith(".csv")
+    content = Path(csv_path).read_text(encoding="utf-8")
+    assert "pain" in content.splitlines()[0]
+    assert str(given["pain"]) in content
+
+    with page.expect_download() as pdf_download:
+        page.get_by_role("button", name="Download PDF summary").click()
+    assert pdf_download.value.suggested_filename.endswith(".pdf")
+    assert Path(pdf_download.value.path()).read_bytes().startswith(b"%PDF")
+
+    page.get_by_role("button", name="Delete all my data").click()
+    dialog = page.get_by_role("dialog", name="Delete all your data?")
+    dialog.get_by_role("button", name="Keep my data").click()
+    expect(page.locator("#content")).to_be_visible()
+
+    page.get_by_role("button", name="Delete all my data").click()
+    dialog.get_by_role("button", name="Delete everything").click()
+    expect(page.locator("#notice")).to_contain_text("All your data has been deleted")
+    expect(page.locator("#content")).to_be_hidden()
+    assert page.evaluate("localStorage.getItem('cadence.token')") is None
+
+    open_chat(page)
+    expect(page.locator("#log .turn")).to_have_count(0)
+    expect(page.locator("#welcome")).to_be_visible()

@@ -264,11 +264,23 @@ function strengthOf(r) {
   return `${a < 0.3 ? "a weak" : a < 0.5 ? "a moderate" : "a strong"} ${r > 0 ? "positive" : "negative"} link`;
 }
 
+const PATTERN_TITLES = {
+  pain_fatigue: "Pain and fatigue",
+  sleep_next_day_pain: "Sleep and next-day pain",
+  sleep_next_day_fatigue: "Sleep and next-day fatigue",
+};
+
+function humanise(key) {
+  const text = String(key).replace(/_/g, " ").trim();
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 function pairName(c) {
+  if (c.name && PATTERN_TITLES[c.name]) return PATTERN_TITLES[c.name];
   const a = c.a ?? c.x ?? c.measure_a ?? c.first ?? (Array.isArray(c.pair) ? c.pair[0] : null) ?? (Array.isArray(c.measures) ? c.measures[0] : null);
   const b = c.b ?? c.y ?? c.measure_b ?? c.second ?? (Array.isArray(c.pair) ? c.pair[1] : null) ?? (Array.isArray(c.measures) ? c.measures[1] : null);
   if (a && b) return `${LABEL[a] || a} and ${(LABEL[b] || b).toLowerCase()}`;
-  return c.title || c.name || "A pattern";
+  return c.title || (c.name ? humanise(c.name) : "A pattern");
 }
 
 function renderPatterns(insights, points) {
@@ -297,14 +309,63 @@ function renderPatterns(insights, points) {
       const meta = [];
       if (nDays !== null) meta.push(`Based on ${nDays} day${nDays === 1 ? "" : "s"}`);
       if (r !== null) meta.push(`r = ${r.toFixed(2)}`);
+      const said = typeof text === "string" ? text.toLowerCase() : "";
+      if (typeof c.caveat === "string" && c.caveat && !said.includes(c.caveat.toLowerCase())) meta.push(humanise(c.caveat));
       if (meta.length) card.append(el("p", { className: "meta", text: meta.join(" · ") }));
-      if (typeof c.caveat === "string" && c.caveat && c.caveat !== caveatText) card.append(el("p", { className: "meta", text: c.caveat }));
+      if (r === null) card.classList.add("pattern-pending");
       grid.append(card);
     }
     nodes.push(grid);
   }
   nodes.push(el("p", { className: "caveat", text: caveatText }));
   target.replaceChildren(...nodes);
+}
+
+// ---------------------------------------------------------------- flare, best and worst days
+
+const dateLabel = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long" });
+
+function localDate(value) {
+  const [y, m, d] = String(value || "").split("-").map(Number);
+  return y && m && d ? new Date(y, m - 1, d) : null;
+}
+
+function dayScores(day) {
+  return MEASURES.filter((m) => num(day[m.key]) !== null)
+    .map((m) => `${m.label.toLowerCase()} ${fmt(day[m.key])}`)
+    .join(", ");
+}
+
+function renderHighlights(insights) {
+  const target = $("highlights");
+  const nodes = [];
+  const flare = insights && typeof insights.flare === "object" ? insights.flare : null;
+  if (flare) {
+    const card = el("section", { className: "flare", attrs: { "aria-labelledby": "flare-title" } }, [
+      el("h2", { text: "Your latest day looks like a flare", attrs: { id: "flare-title" } }),
+    ]);
+    const parts = Object.entries(flare.measures || {}).map(
+      ([key, v]) => `${LABEL[key] || humanise(key)} ${fmt(num(v?.value))} (your usual: ${fmt(num(v?.baseline))})`,
+    );
+    if (parts.length) card.append(el("p", { text: parts.join(" · ") }));
+    if (typeof flare.suggestion === "string") card.append(el("p", { text: flare.suggestion }));
+    nodes.push(card);
+  }
+  const best = insights?.best_day;
+  const worst = insights?.worst_day;
+  if (best && worst) {
+    const list = el("dl", { className: "days" });
+    for (const [label, day] of [["Your easiest day", best], ["Your hardest day", worst]]) {
+      const when = localDate(day.local_date);
+      list.append(
+        el("dt", { text: label }),
+        el("dd", { text: `${when ? dateLabel.format(when) : day.local_date}: ${dayScores(day)}` }),
+      );
+    }
+    nodes.push(el("div", { className: "card days-card" }, [el("h3", { text: "The last 30 days" }), list]));
+  }
+  target.replaceChildren(...nodes);
+  target.hidden = nodes.length === 0;
 }
 
 // ---------------------------------------------------------------- export and erase
@@ -410,6 +471,7 @@ async function load() {
     return;
   }
   $("content").hidden = false;
+  renderHighlights(insights);
   renderSummary(points, insights);
   renderCharts(points);
   renderPatterns(insights, points);
