@@ -77,6 +77,34 @@ def answer(sender: str, message: str) -> list[dict]:
             },
             {"custom": HELPLINES},
         ]
+    if re.search(r"download", text, re.I):
+        return [
+            {
+                "text": "Here's your data: a CSV of every check-in, and a one-page PDF summary.",
+                "custom": {
+                    "type": "export",
+                    "links": [
+                        {
+                            "format": "csv",
+                            "title": "All my check-ins (CSV)",
+                            "url": "/api/v1/me/export?format=csv",
+                        },
+                        {
+                            "format": "pdf",
+                            "title": "Summary for my doctor (PDF)",
+                            "url": "/api/v1/me/export?format=pdf",
+                        },
+                    ],
+                },
+            }
+        ]
+    if re.search(r"progress", text, re.I):
+        return [
+            {
+                "text": "Here is how you're doing.",
+                "custom": {"type": "link", "title": "Open my insights", "url": "/insights.html"},
+            }
+        ]
     if user["step"] is not None and score:
         key = QUESTIONS[user["step"]][0]
         user["values"][key] = int(score.group(1))

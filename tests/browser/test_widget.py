@@ -521,3 +521,18 @@ def test_export_and_delete_all_data(page: Page) -> None:
     open_chat(page)
     expect(page.locator("#log .turn")).to_have_count(0)
     expect(page.locator("#welcome")).to_be_visible()
+
+
+def test_export_links_from_the_bot_download_with_the_token(page: Page) -> None:
+    open_chat(page)
+    start_checkin(page)
+    run_checkin_by_buttons(page)
+    page.locator("#message").fill("download my check-ins")
+    page.keyboard.press("Enter")
+    wait_for_reply(page)
+    csv_button = page.locator("#log button[data-export-url*='format=csv']").last
+    expect(csv_button).to_be_visible()
+    with page.expect_download() as download:
+        csv_button.click()
+    assert download.value.suggested_filename.endswith(".csv")
+    assert "pain" in Path(download.value.path()).read_text(encoding="utf-8")

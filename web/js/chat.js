@@ -5,7 +5,9 @@ import {
   apiRequest,
   appendRichText,
   clientMetadata,
+  clearToken,
   confirmDialog,
+  downloadExport,
   el,
   getToken,
   initHelpDialog,
@@ -13,6 +15,7 @@ import {
   initMenus,
   prefersLessMotion,
   renderContacts,
+  safeHref,
 } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
@@ -150,6 +153,46 @@ function renderChoices(buttons, { context, labelledBy }) {
   return wrapper;
 }
 
+/** The bot's `custom` payloads: helplines, export links, a link, and "erased". */
+function renderCustom(custom) {
+  switch (custom.type) {
+    case "helplines": {
+      const card = el("section", { className: "contacts-card", attrs: { "aria-label": "Crisis contacts" } });
+      const where = typeof custom.country_name === "string" && custom.country_name ? ` (${custom.country_name})` : "";
+      card.append(el("h3", { text: `People you can contact now${where}` }), renderContacts(custom.contacts));
+      return card;
+    }
+    case "export": {
+      const links = Array.isArray(custom.links) ? custom.links : [];
+      const group = el("div", { className: "choices" });
+      for (const link of links) {
+        if (!link || typeof link.url !== "string") continue;
+        const button = el("button", { className: "btn", text: String(link.title || "Download"), attrs: { type: "button" } });
+        button.dataset.exportUrl = link.url;
+        group.append(button);
+      }
+      return group.childElementCount ? group : null;
+    }
+    case "link": {
+      const href = typeof custom.url === "string" ? safeHref(custom.url) : null;
+      if (!href) return null;
+      const a = el("a", { className: "btn", text: String(custom.title || custom.url), attrs: { href } });
+      if (document.documentElement.classList.contains("embedded") || new URL(href).origin !== window.location.origin) {
+        a.target = "_blank";
+        a.rel = "noopener noreferrer";
+      }
+      return el("div", { className: "choices" }, [a]);
+    }
+    case "erase":
+      // The API has erased this user; the token is dead. A new session starts on the
+      // next message, and a reload shows the welcome again.
+      clearToken();
+      return null;
+    default:
+      return null;
+  }
+}
+
 let bubbleCounter = 0;
 
 function addBotMessage(message, context = "") {
@@ -157,7 +200,8 @@ function addBotMessage(message, context = "") {
   const hasText = typeof message.text === "string" && message.text.trim() !== "";
   const buttons = Array.isArray(message.buttons) ? message.buttons : [];
   const custom = message.custom && typeof message.custom === "object" ? message.custom : null;
-  if (!hasText && !buttons.length && !(custom && custom.type === "helplines")) return null;
+  const customNode = custom ? renderCustom(custom) : null;
+  if (!hasText && !buttons.length && !customNode) return null;
 
   const turn = el("div", { className: "turn turn-bot" }, [whoLabel("bot")]);
   const id = `bot-${++bubbleCounter}`;
@@ -166,12 +210,7 @@ function addBotMessage(message, context = "") {
     appendRichText(bubble, message.text);
     turn.append(bubble);
   }
-  if (custom && custom.type === "helplines") {
-    const card = el("section", { className: "contacts-card", attrs: { "aria-label": "Crisis contacts" } });
-    const where = typeof custom.country_name === "string" && custom.country_name ? ` (${custom.country_name})` : "";
-    card.append(el("h3", { text: `People you can contact now${where}` }), renderContacts(custom.contacts));
-    turn.append(card);
-  }
+  if (customNode) turn.append(customNode);
   if (buttons.length) {
     turn.append(renderChoices(buttons, { context: `${context}\n${message.text || ""}`, labelledBy: hasText ? id : undefined }));
   }
@@ -383,7 +422,20 @@ function wire() {
   });
   input.addEventListener("input", autosize);
 
-  log.addEventListener("click", (event) => {
+  log.addEventListener("click", async (event) => {
+    const exporter = event.target.closest("button[data-export-url]");
+    if (exporter) {
+      exporter.disabled = true;
+      try {
+        const name = await downloadExport(exporter.dataset.exportUrl);
+        setNotice(`Downloading ${name}.`, { timeout: 6000 });
+      } catch {
+        setNotice("That download didn't work just now. You can also download from Your insights and data.", { timeout: 10000 });
+      } finally {
+        exporter.disabled = false;
+      }
+      return;
+    }
     const choice = event.target.closest("button.choice");
     if (!choice || choice.disabled || pending) return;
     send({ payload: choice.dataset.payload, title: choice.dataset.title, choice });

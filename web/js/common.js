@@ -135,6 +135,32 @@ export async function apiRequest(
   return text ? JSON.parse(text) : null;
 }
 
+/**
+ * Download one of the user's exports. A link can't carry the Authorization header, so
+ * fetch with the token and hand the browser a blob. Only same-origin /api/v1/me/export.
+ */
+export async function downloadExport(url, fallbackName = "cadence-export") {
+  const href = safeHref(url);
+  const parsed = href ? new URL(href) : null;
+  if (!parsed || parsed.origin !== window.location.origin || !parsed.pathname.endsWith("/api/v1/me/export")) {
+    throw new ApiError(400, "not an export link");
+  }
+  const format = parsed.searchParams.get("format") || "csv";
+  const accept = format === "pdf" ? "application/pdf" : "text/csv";
+  const response = await apiRequest(parsed.pathname.replace(/^\//, "") + parsed.search, { raw: true, accept });
+  const blob = await response.blob();
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
+  const name = (match ? decodeURIComponent(match[1]).replace(/[^\w.-]+/g, "_") : "") || `${fallbackName}.${format}`;
+  const objectUrl = URL.createObjectURL(blob);
+  const a = el("a", { attrs: { href: objectUrl, download: name } });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(objectUrl), 30000);
+  return name;
+}
+
 // ---------------------------------------------------------------- safe text
 
 // Links are made only for these; anything else stays plain text.

@@ -5,6 +5,7 @@ import {
   apiRequest,
   clearToken,
   confirmDialog,
+  downloadExport,
   el,
   getToken,
   initHelpDialog,
@@ -370,13 +371,6 @@ function renderHighlights(insights) {
 
 // ---------------------------------------------------------------- export and erase
 
-function filenameFrom(response, format) {
-  const disposition = response.headers.get("Content-Disposition") || "";
-  const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
-  const safe = match ? decodeURIComponent(match[1]).replace(/[^\w.-]+/g, "_") : null;
-  return safe || `cadence-checkins.${format}`;
-}
-
 async function exportData(format, button) {
   if (!getToken()) {
     setNotice("There is nothing to download yet: no check-ins on this device.");
@@ -385,15 +379,7 @@ async function exportData(format, button) {
   button.disabled = true;
   setNotice("Preparing your download…");
   try {
-    const accept = format === "pdf" ? "application/pdf" : "text/csv";
-    const response = await apiRequest(`api/v1/me/export?format=${format}`, { raw: true, accept });
-    const blob = await response.blob();
-    const url = URL.createObjectURL(blob);
-    const a = el("a", { attrs: { href: url, download: filenameFrom(response, format) } });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 30000);
+    await downloadExport(`api/v1/me/export?format=${format}`, "cadence-checkins");
     setNotice(`Your ${format.toUpperCase()} download has started.`);
   } catch (err) {
     const status = err instanceof ApiError ? err.status : 0;
