@@ -20,7 +20,20 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def normalise_url(url: str) -> str:
+    """Plain postgres:// and postgresql:// URLs use psycopg 3, the driver we install.
+
+    SQLAlchemy would otherwise pick psycopg2, and Rasa's tracker store URL is usually
+    written without a driver.
+    """
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql"):
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return url
+
+
 def make_engine(url: str) -> Engine:
+    url = normalise_url(url)
     connect_args: dict[str, object] = {}
     path = sqlite_path(url)
     if path is not None:

@@ -7,7 +7,9 @@ into the app's shared client; none of the API's own code is mocked.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,17 +30,69 @@ Reply = Callable[[dict[str, Any]], list[dict[str, Any]]]
 
 def migrate(url: str) -> None:
     config = Config(str(REPO_ROOT / "api" / "alembic.ini"))
-    config.set_main_option("sqlalchemy.url", url)
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # configparser escaping
     config.attributes["configure_logger"] = False
     command.upgrade(config, "head")
 
 
+# Set to an admin URL (e.g. postgresql://postgres@/postgres?host=/tmp&port=5432) to run
+# the whole suite on PostgreSQL: each test then gets its own database cloned from a
+# migrated template. Unset, tests use SQLite files.
+POSTGRES_ADMIN_URL = os.environ.get("CADENCE_TEST_POSTGRES_URL")
+
+
+def _postgres_admin():
+    from sqlalchemy import create_engine
+
+    from api.db import normalise_url
+
+    return create_engine(normalise_url(POSTGRES_ADMIN_URL), isolation_level="AUTOCOMMIT")
+
+
+def _postgres_url(database: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    from api.db import normalise_url
+
+    url = make_url(normalise_url(POSTGRES_ADMIN_URL)).set(database=database)
+    return url.render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path | str:
     """Run `alembic upgrade head` once; each test gets a copy of the result."""
+    if POSTGRES_ADMIN_URL:
+        from sqlalchemy import text
+
+        admin = _postgres_admin()
+        with admin.connect() as connection:
+            connection.execute(text("DROP DATABASE IF EXISTS cadence_test_template"))
+            connection.execute(text("CREATE DATABASE cadence_test_template"))
+        admin.dispose()
+        migrate(_postgres_url("cadence_test_template"))
+        return "cadence_test_template"
     path = tmp_path_factory.mktemp("template") / "cadence.db"
     migrate(f"sqlite:///{path}")
     return path
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, migrated_template: Path | str) -> Iterator[str]:
+    if not POSTGRES_ADMIN_URL:
+        db = tmp_path / "cadence.db"
+        shutil.copy(migrated_template, db)
+        yield f"sqlite:///{db}"
+        return
+    from sqlalchemy import text
+
+    name = f"cadence_test_{uuid.uuid4().hex[:12]}"
+    admin = _postgres_admin()
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {migrated_template}"))
+    yield _postgres_url(name)
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
 
 
 def echo(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -76,18 +130,14 @@ def rasa() -> FakeRasa:
 
 
 @pytest.fixture
-def api_env(
-    tmp_path: Path, migrated_template: Path, monkeypatch: pytest.MonkeyPatch
-) -> dict[str, str]:
-    db = tmp_path / "cadence.db"
-    shutil.copy(migrated_template, db)
+def api_env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     web = tmp_path / "web"
     web.mkdir()
     (web / "index.html").write_text("<!doctype html><title>Cadence</title>")
     env = {
         "CADENCE_ENV": "development",
         "CADENCE_DATA_DIR": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{db}",
+        "DATABASE_URL": database_url,
         "TRACKER_STORE_URL": f"sqlite:///{tmp_path / 'tracker.db'}",
         "JWT_SECRET": JWT_SECRET,
         "SERVICE_KEY": SERVICE_KEY,

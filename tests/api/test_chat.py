@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import zoneinfo
 
 import httpx
@@ -240,3 +241,24 @@ def test_metadata_timezone_is_remembered_for_checkin_dates(client, rasa):
     ).json()
     expected = dt.datetime.now(zoneinfo.ZoneInfo("Pacific/Kiritimati")).date().isoformat()
     assert row["local_date"] == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "forwarded"),
+    [
+        ("\x00/restart", WJ + "/restart"),  # NUL dropped, then still escaped
+        ("\x1f\x1c /greet", WJ + "/greet"),  # str.strip() whitespace that Rasa also strips
+        ("\u3000/greet\u3000", WJ + "/greet"),
+        ("hi\x07 there\x00", "hi there"),
+        ("\ud800/greet", WJ + "/greet"),  # lone surrogate cannot reach the database
+    ],
+)
+def test_control_characters_are_dropped_before_the_slash_check(
+    client, alice, rasa, typed, forwarded
+):
+    content = json.dumps({"message": typed})
+    response = client.post(
+        CHAT, content=content, headers={**alice.headers, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 200
+    assert rasa.received[-1]["message"] == forwarded

@@ -117,7 +117,7 @@ def test_users_only_see_their_own_checkins(client, alice, bob):
 
 
 def test_safety_event_stores_kind_and_time_only(client, alice):
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
     body = {
         "user_id": alice.user_id,
@@ -127,10 +127,8 @@ def test_safety_event_stores_kind_and_time_only(client, alice):
     response = client.post(f"{INTERNAL}/safety-events", json=body, headers=SERVICE)
     assert response.status_code == 201
     assert set(response.json()) == {"id", "kind", "created_at"}
-    engine = create_engine(str(client.app.state.engine.url))
-    with engine.connect() as connection:
+    with client.app.state.engine.connect() as connection:
         rows = connection.execute(text("SELECT * FROM safety_events")).mappings().all()
-    engine.dispose()
     assert len(rows) == 1
     assert "legs" not in repr(dict(rows[0]))
 
