@@ -40,7 +40,9 @@ def as_plain_text(message: str) -> str:
     return WORD_JOINER + message if message.startswith("/") else message
 
 
-def _prepare(db: DbSession, user_id: str, body: ChatIn) -> tuple[str, ConversationTurn]:
+def _prepare(
+    db: DbSession, user_id: str, body: ChatIn
+) -> tuple[str, dict[str, str], ConversationTurn]:
     """Decide what Rasa receives, store the user's turn, and remember their locale."""
     if body.payload is not None:
         title = transcript.offered_button_title(db, user_id, body.payload)
@@ -54,12 +56,16 @@ def _prepare(db: DbSession, user_id: str, body: ChatIn) -> tuple[str, Conversati
     else:
         assert body.message is not None
         forwarded, shown = as_plain_text(body.message), body.message
+    user = db.get(User, user_id)
+    assert user is not None  # current_user_id checked it
     if body.metadata is not None:
-        user = db.get(User, user_id)
-        assert user is not None  # current_user_id checked it
         user.locale = body.metadata.locale or user.locale
         user.timezone = body.metadata.timezone or user.timezone
-    return forwarded, transcript.add_user_turn(db, user_id, shown)
+    # The last known values go with every message, so a Rasa session that starts on a
+    # message without metadata (e.g. a payload click) still knows the locale.
+    metadata = {"locale": user.locale, "timezone": user.timezone}
+    metadata = {key: value for key, value in metadata.items() if value}
+    return forwarded, metadata, transcript.add_user_turn(db, user_id, shown)
 
 
 def _record_reply(db: DbSession, user_id: str, turn: ConversationTurn, messages: list) -> None:
@@ -75,8 +81,7 @@ def _record_reply(db: DbSession, user_id: str, turn: ConversationTurn, messages:
 )
 async def chat(body: ChatIn, user_id: CurrentUserId, db: DbSession, gateway: Gateway) -> ChatOut:
     # The session is synchronous: keep its work off the event loop.
-    forwarded, turn = await run_in_threadpool(_prepare, db, user_id, body)
-    metadata = body.metadata.model_dump(exclude_none=True) if body.metadata else {}
+    forwarded, metadata, turn = await run_in_threadpool(_prepare, db, user_id, body)
     try:
         reply = await gateway.send(user_id, forwarded, metadata)
     except RasaUnavailable as exc:

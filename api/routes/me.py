@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.db import DbSession
+from api.models import User
 from api.routes.chat import Gateway
 from api.schemas import ConversationOut, TurnOut
 from api.security import CurrentUserId
@@ -41,15 +42,18 @@ def get_conversation(user_id: CurrentUserId, db: DbSession) -> ConversationOut:
 
 @router.delete("/conversation", status_code=status.HTTP_204_NO_CONTENT)
 async def start_over(user_id: CurrentUserId, db: DbSession, gateway: Gateway) -> Response:
-    def clear() -> None:
+    def clear() -> dict[str, str]:
         transcript.clear(db, user_id)
         db.commit()
+        user = db.get(User, user_id)
+        assert user is not None  # current_user_id checked it
+        return {k: v for k, v in {"locale": user.locale, "timezone": user.timezone}.items() if v}
 
-    await run_in_threadpool(clear)
+    metadata = await run_in_threadpool(clear)
     # Our own trusted call: the only place "/restart" is ever sent unescaped. If Rasa is
     # down, the transcript is still cleared and the next session starts fresh anyway.
     try:
-        reply = await gateway.send(user_id, RESTART_PAYLOAD)
+        reply = await gateway.send(user_id, RESTART_PAYLOAD, metadata)
     except RasaUnavailable as exc:
         log.warning("restart not delivered to rasa: %s", exc)
         return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -262,3 +262,20 @@ def test_control_characters_are_dropped_before_the_slash_check(
     )
     assert response.status_code == 200
     assert rasa.received[-1]["message"] == forwarded
+
+
+def test_last_known_metadata_goes_with_later_messages(client, alice, rasa):
+    client.post(
+        CHAT, json={"message": "hi", "metadata": {"locale": "en-US"}}, headers=alice.headers
+    )
+    client.post(
+        CHAT,
+        json={"message": "again", "metadata": {"timezone": "America/Denver"}},
+        headers=alice.headers,
+    )
+    client.post(CHAT, json={"message": "and again"}, headers=alice.headers)
+    assert [body["metadata"] for body in rasa.received] == [
+        {"locale": "en-US"},
+        {"locale": "en-US", "timezone": "America/Denver"},
+        {"locale": "en-US", "timezone": "America/Denver"},
+    ]
