@@ -216,8 +216,12 @@ def test_checkin_by_buttons_then_insights_chart(page: Page, results_dir: Path) -
     user_turns = page.locator("#log .turn-user .bubble").all_text_contents()
     for score in given.values():
         assert str(score) in user_turns
-    expect(page.locator("#log button.choice.chosen")).to_have_count(4)
+    expect(page.locator("#log button.choice.chosen[data-payload^='/inform']")).to_have_count(4)
     assert page.locator("#log button.choice[disabled]").count() >= 4 * 11
+    # Only the conversation scrolls: the header and the composer stay put.
+    assert page.evaluate("window.scrollY") == 0
+    expect(page.locator("header").get_by_role("button", name="Get help now")).to_be_in_viewport()
+    expect(page.locator("#message")).to_be_in_viewport()
     page.screenshot(path=str(results_dir / "chat-desktop.png"))
 
     open_insights(page)
@@ -313,7 +317,7 @@ def test_keyboard_only_checkin(page: Page) -> None:
     assert outline[0] != "none" and outline[1] >= 2, f"no visible focus: {outline}"
     page.keyboard.press("Enter")
     run_checkin_by_buttons(page, keyboard=True)
-    expect(page.locator("#log button.choice.chosen")).to_have_count(4)
+    expect(page.locator("#log button.choice.chosen[data-payload^='/inform']")).to_have_count(4)
 
 
 def test_axe_chat_and_insights(page: Page, results_dir: Path) -> None:
@@ -370,6 +374,9 @@ def test_phone_viewport(page: Page, results_dir: Path) -> None:
 
     run_checkin_by_buttons(page)
     no_horizontal_overflow()
+    assert page.evaluate("window.scrollY") == 0
+    expect(page.locator("#message")).to_be_in_viewport()
+    page.screenshot(path=str(results_dir / "chat-phone-after-checkin.png"))
     open_insights(page)
     no_horizontal_overflow()
     page.screenshot(path=str(results_dir / "insights-phone.png"), full_page=True)
