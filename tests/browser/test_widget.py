@@ -543,3 +543,41 @@ def test_export_links_from_the_bot_download_with_the_token(page: Page) -> None:
         csv_button.click()
     assert download.value.suggested_filename.endswith(".csv")
     assert "pain" in Path(download.value.path()).read_text(encoding="utf-8")
+
+
+HOSTILE_REPLY = {
+    "messages": [
+        {"text": "<img src=x onerror=\"document.body.dataset.pwned='1'\"> <b>bold</b>"},
+        {
+            "text": "[click](javascript:document.body.dataset.pwned='2') "
+            "[plain](http://example.org/) [guide](https://www.nice.org.uk/guidance/ng193) "
+            "call tel:116123 or see /insights.html"
+        },
+        {"buttons": [{"title": "<i>Yes</i>", "payload": "/affirm"}]},
+    ]
+}
+
+
+def test_bot_text_is_never_html_and_links_are_allow_listed(page: Page) -> None:
+    open_chat(page)
+    page.route("**/api/v1/chat", lambda route: route.fulfill(json=HOSTILE_REPLY))
+    page.locator("#message").fill("hi")
+    page.keyboard.press("Enter")
+    wait_for_reply(page)
+    log = page.locator("#log")
+    expect(log.locator(".turn-bot .bubble").first).to_have_text(
+        "<img src=x onerror=\"document.body.dataset.pwned='1'\"> <b>bold</b>"
+    )
+    assert log.locator("img, b, i").count() == 0
+    assert page.evaluate("document.body.dataset.pwned") is None
+    hrefs = [a.get_attribute("href") for a in log.locator("a").all()]
+    assert hrefs == [
+        "https://www.nice.org.uk/guidance/ng193",
+        "tel:116123",
+        page.url.split("?")[0].rstrip("/") + "/insights.html",
+    ], hrefs
+    expect(log.locator("a[href^='https://www.nice']")).to_have_attribute(
+        "rel", "noopener noreferrer"
+    )
+    expect(log).to_contain_text("[click](javascript:")
+    expect(log.get_by_role("button", name="<i>Yes</i>")).to_be_visible()
