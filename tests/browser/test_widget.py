@@ -581,3 +581,26 @@ def test_bot_text_is_never_html_and_links_are_allow_listed(page: Page) -> None:
     )
     expect(log).to_contain_text("[click](javascript:")
     expect(log.get_by_role("button", name="<i>Yes</i>")).to_be_visible()
+
+
+def test_low_energy_mode_is_remembered_and_bigger(page: Page) -> None:
+    open_chat(page)
+    page.locator("details.menu > summary").click()
+    switch = page.get_by_role("switch", name=re.compile("Low-energy mode"))
+    expect(switch).to_have_attribute("aria-checked", "false")
+    switch.click()
+    expect(switch).to_have_attribute("aria-checked", "true")
+    page.keyboard.press("Escape")
+    page.reload()
+    page.wait_for_selector("body[data-ready='true']")
+    assert page.evaluate("document.documentElement.classList.contains('low-energy')")
+    expect(page.locator("#tap-bar")).to_be_visible()  # tap-first: common asks as buttons
+    page.locator("#tap-bar").get_by_role("button", name="Check in").click()
+    wait_for_reply(page)
+    for choice in page.locator(ENABLED_CHOICES).all():
+        size = choice.bounding_box()
+        assert size["width"] >= 56 and size["height"] >= 56, size
+    transitions = page.evaluate(
+        "getComputedStyle(document.querySelector('.btn')).transitionDuration"
+    )
+    assert set(transitions.replace("s", "").split(", ")) <= {"0"}, transitions

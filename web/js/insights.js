@@ -308,12 +308,17 @@ function renderPatterns(insights, points) {
       if (typeof text === "string" && text) card.append(el("p", { text }));
       else if (r !== null) card.append(el("p", { text: `In your check-ins there is ${strengthOf(r)} between these two.` }));
       const meta = [];
+      if (r === null) {
+        // Not enough days yet: the message says how many more; "based on 0 days" would not help.
+        card.classList.add("pattern-pending");
+        grid.append(card);
+        continue;
+      }
       if (nDays !== null) meta.push(`Based on ${nDays} day${nDays === 1 ? "" : "s"}`);
       if (r !== null) meta.push(`r = ${r.toFixed(2)}`);
       const said = typeof text === "string" ? text.toLowerCase() : "";
       if (typeof c.caveat === "string" && c.caveat && !said.includes(c.caveat.toLowerCase())) meta.push(humanise(c.caveat));
       if (meta.length) card.append(el("p", { className: "meta", text: meta.join(" · ") }));
-      if (r === null) card.classList.add("pattern-pending");
       grid.append(card);
     }
     nodes.push(grid);
