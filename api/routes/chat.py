@@ -13,10 +13,15 @@ from api.models import ConversationTurn, User
 from api.ratelimit import limit_chat
 from api.schemas import ChatIn, ChatOut, ErrorOut
 from api.security import CurrentUserId
-from api.services import transcript
+from api.services import erase, transcript
 from api.services.rasa import RasaGateway, RasaUnavailable, to_messages
 
 log = logging.getLogger("cadence.api.chat")
+
+ERASE_FAILED = (
+    "I couldn't erase your data just now, so nothing was deleted. Please try again in a "
+    "moment, or use \"Delete my data\" on the insights page."
+)
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chat"], dependencies=[Depends(limit_chat)])
 
@@ -27,6 +32,12 @@ WORD_JOINER = "\u2060"
 UNAVAILABLE = (
     "Cadence can't reach its coach right now. Your message is saved; please try again in a moment."
 )
+# Rasa answers with nothing when a custom action failed (e.g. the action server is down):
+# the user still deserves an answer rather than silence.
+NO_REPLY = {
+    "text": "Sorry, I can't do that right now. Please try again in a moment — "
+    "nothing you told me has been lost."
+}
 
 
 def get_gateway(request: Request) -> RasaGateway:
@@ -79,7 +90,9 @@ def _record_reply(db: DbSession, user_id: str, turn: ConversationTurn, messages:
     response_model_exclude_none=True,  # "omit absent keys" is part of the contract
     responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
 )
-async def chat(body: ChatIn, user_id: CurrentUserId, db: DbSession, gateway: Gateway) -> ChatOut:
+async def chat(
+    body: ChatIn, user_id: CurrentUserId, db: DbSession, gateway: Gateway, request: Request
+) -> ChatOut:
     # The session is synchronous: keep its work off the event loop.
     forwarded, metadata, turn = await run_in_threadpool(_prepare, db, user_id, body)
     try:
@@ -87,6 +100,26 @@ async def chat(body: ChatIn, user_id: CurrentUserId, db: DbSession, gateway: Gat
     except RasaUnavailable as exc:
         log.warning("rasa unavailable: %s", exc)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=UNAVAILABLE) from None
-    messages = to_messages(reply)
+    messages = to_messages(reply) or [NO_REPLY]
+    if any((m.get("custom") or {}).get("type") == "erase" for m in messages):
+        return await _erase_after_confirmed_request(request, db, user_id, messages)
     await run_in_threadpool(_record_reply, db, user_id, turn, messages)
     return ChatOut.model_validate({"messages": messages})
+
+
+async def _erase_after_confirmed_request(
+    request: Request, db: DbSession, user_id: str, messages: list
+) -> ChatOut:
+    """The user confirmed "delete my data" in chat. Rasa has saved this turn by the time
+    it answers, so erasing here leaves no event behind (an action could not do that)."""
+    try:
+        await run_in_threadpool(
+            erase.erase_everything, request.app.state.tracker_engine, db, user_id
+        )
+    except erase.EraseFailed:
+        return ChatOut.model_validate({"messages": [{"text": ERASE_FAILED}]})
+    shown = [
+        {**m, "custom": {"type": "erased"}} if (m.get("custom") or {}).get("type") == "erase" else m
+        for m in messages
+    ]
+    return ChatOut.model_validate({"messages": shown})

@@ -6,7 +6,6 @@ import logging
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy.exc import SQLAlchemyError
 
 from api.db import DbSession
 from api.models import User
@@ -68,18 +67,15 @@ async def start_over(user_id: CurrentUserId, db: DbSession, gateway: Gateway) ->
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+ERASE_FAILED = (
+    "We couldn't erase your data just now. Nothing was deleted; please try again in a moment."
+)
+
+
 @router.delete("", status_code=status.HTTP_204_NO_CONTENT)
 def erase_me(user_id: CurrentUserId, db: DbSession, request: Request) -> Response:
-    # Tracker first: if it fails the user still exists and can simply try again, rather
-    # than being left with a dead token and conversation events nobody can delete.
     try:
-        erase.erase_tracker_events(request.app.state.tracker_engine, user_id)
-    except SQLAlchemyError:
-        log.exception("tracker store erase failed")
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail="We couldn't erase your data just now. Nothing was deleted; "
-            "please try again in a moment.",
-        ) from None
-    erase.erase_user_rows(db, user_id)
+        erase.erase_everything(request.app.state.tracker_engine, db, user_id)
+    except erase.EraseFailed:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=ERASE_FAILED) from None
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import Engine, delete, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from api.db import sqlite_path
@@ -44,3 +45,18 @@ def erase_user_rows(db: Session, user_id: str) -> None:
             db.execute(delete(table).where(table.c.user_id == user_id))
     db.execute(delete(User).where(User.id == user_id))
     db.commit()
+
+
+class EraseFailed(Exception):
+    """The tracker store could not be reached; nothing was deleted."""
+
+
+def erase_everything(tracker: Engine, db: Session, user_id: str) -> None:
+    """Tracker first: if it fails the user still exists and can simply try again, rather
+    than being left with a dead token and conversation events nobody can delete."""
+    try:
+        erase_tracker_events(tracker, user_id)
+    except SQLAlchemyError as exc:
+        log.exception("tracker store erase failed")
+        raise EraseFailed from exc
+    erase_user_rows(db, user_id)

@@ -279,3 +279,23 @@ def test_last_known_metadata_goes_with_later_messages(client, alice, rasa):
         {"locale": "en-US", "timezone": "America/Denver"},
         {"locale": "en-US", "timezone": "America/Denver"},
     ]
+
+
+def test_an_empty_reply_still_answers_the_user(client, alice, rasa):
+    # Rasa replies with nothing when a custom action failed (action server down).
+    rasa.reply = lambda body: []
+    response = client.post(CHAT, json={"message": "start a check-in"}, headers=alice.headers)
+    assert response.status_code == 200
+    assert "can't do that right now" in response.json()["messages"][0]["text"]
+
+
+def test_confirmed_erase_in_chat_removes_the_user(client, alice, rasa):
+    client.post("/api/v1/internal/checkins", json=checkin_body(alice.user_id), headers=SERVICE)
+    rasa.reply = lambda body: [
+        {"recipient_id": body["sender"], "text": "Done — erased."},
+        {"recipient_id": body["sender"], "custom": {"type": "erase"}},
+    ]
+    response = client.post(CHAT, json={"message": "yes erase it"}, headers=alice.headers)
+    assert response.status_code == 200
+    assert response.json()["messages"][-1] == {"custom": {"type": "erased"}}
+    assert client.get("/api/v1/me/checkins", headers=alice.headers).status_code == 401
