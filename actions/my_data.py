@@ -12,7 +12,11 @@ from rasa_sdk import Action
 
 EXPORTS = [
     {"format": "csv", "title": "All my check-ins (CSV)", "url": "/api/v1/me/export?format=csv"},
-    {"format": "pdf", "title": "Summary for my doctor (PDF)", "url": "/api/v1/me/export?format=pdf"},
+    {
+        "format": "pdf",
+        "title": "Summary for my doctor (PDF)",
+        "url": "/api/v1/me/export?format=pdf",
+    },
 ]
 
 

@@ -28,7 +28,8 @@ def averages_line(measures: dict[str, Any]) -> str | None:
         summary = measures.get(key) or {}
         if summary.get("avg_7d") is None:
             continue
-        parts.append(f"{label} {summary['avg_7d']:.1f} ({trend_word(summary.get('trend_7d'), key)})")
+        trend = trend_word(summary.get("trend_7d"), key)
+        parts.append(f"{label} {summary['avg_7d']:.1f} ({trend})")
     if not parts:
         return None
     return "Your last 7 days, on average: " + ", ".join(parts) + "."

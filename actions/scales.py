@@ -17,6 +17,8 @@ WORDS = {
     "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "hundred": 100,
 }
 
+# Words that mean zero only on their own ("none"), not inside "no, about a 6".
+ZERO_WORDS = {"no", "none", "nothing", "nil"}
 # "7/10" and "7 out of 10" name the scale, not a second answer.
 _OUT_OF_TEN = re.compile(r"(\d+(?:\.\d+)?)\s*(?:/|out\s+of)\s*10\b")
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
@@ -46,10 +48,10 @@ def parse_scale(text: str) -> Reading:
         if token.startswith("-") and start > 0 and cleaned[start - 1].isdigit():
             token = token[1:]
         numbers.append(float(token))
-    numbers += [WORDS[w] for w in _WORD.findall(cleaned) if w in WORDS and w not in {"no", "none", "nothing", "nil"}]
+    numbers += [WORDS[w] for w in _WORD.findall(cleaned) if w in WORDS and w not in ZERO_WORDS]
 
     if not numbers:
-        if _ZERO_PHRASES.search(cleaned) or cleaned in {"none", "nothing", "nil"}:
+        if _ZERO_PHRASES.search(cleaned) or cleaned in ZERO_WORDS:
             return Reading(0)
         return Reading(None, "no_number")
     if len(set(numbers)) > 1:
@@ -64,7 +66,11 @@ def parse_scale(text: str) -> Reading:
 
 REASKS = {
     "no_number": "I didn't catch a number there. Please pick a number from 0 to 10, or tap one.",
-    "ambiguous": "I saw more than one number. Which one fits best? Pick a single number from 0 to 10.",
-    "not_whole": "Please use a whole number from 0 to 10 — if you're between two, pick the closer one.",
+    "ambiguous": (
+        "I saw more than one number. Which one fits best? Pick a single number from 0 to 10."
+    ),
+    "not_whole": (
+        "Please use a whole number from 0 to 10 — if you're between two, pick the closer one."
+    ),
     "out_of_range": "That's outside the scale. Please pick a whole number from 0 to 10.",
 }

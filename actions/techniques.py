@@ -7,6 +7,7 @@ user has said they do not get post-exertional malaise (slot `pem` is False).
 
 from __future__ import annotations
 
+import contextlib
 from functools import lru_cache
 
 from rasa_sdk import Action, Tracker
@@ -161,10 +162,9 @@ class ActionTechniqueFeedback(Action):
             dispatcher.utter_message(text="Thanks for telling me.")
             return []
         helped = helped_from(tracker)
-        try:
+        # Feedback only tunes suggestions; losing one vote is acceptable.
+        with contextlib.suppress(api_client.ApiError, api_client.ApiUnavailable):
             await api_client.record_technique_feedback(tracker.sender_id, technique_id, helped)
-        except (api_client.ApiError, api_client.ApiUnavailable):
-            pass  # feedback only tunes suggestions; losing one vote is acceptable
         if helped:
             text = "Great — I'll suggest it more often. You can come back to it any time."
         else:

@@ -85,7 +85,8 @@ def main() -> None:
     lines = [
         f"## Run of {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
         "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
         "",
         "| measure | turns | p50 ms | p95 ms |",
         "|---|---|---|---|",

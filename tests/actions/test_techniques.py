@@ -21,6 +21,11 @@ def slots_from(events) -> dict:
     return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
 
 
+async def run(action, dispatcher, user_id, slots) -> dict:
+    """Run an action on a tracker holding `slots`; return the slots it set."""
+    return slots_from(await action.run(dispatcher, tracker_for(user_id, slots), {}))
+
+
 def offered_ids(dispatcher) -> list[str]:
     return [b["payload"].split('"')[3] for b in dispatcher.messages[0]["buttons"]]
 
@@ -68,17 +73,14 @@ async def test_a_technique_is_guided_step_by_step_with_pause_and_feedback_is_sto
     assert dispatcher.messages[-1]["text"].startswith(f"Step 1 of {len(technique.steps)}")
     assert [b["title"] for b in dispatcher.messages[-1]["buttons"]] == ["Next", "Pause", "Stop"]
 
-    slots |= slots_from(await ActionTechniqueNext().run(dispatcher, tracker_for(user_id, slots), {}))
+    slots |= await run(ActionTechniqueNext(), dispatcher, user_id, slots)
     assert dispatcher.messages[-1]["text"].startswith("Step 2")
     # Pause, then continue: the paused step is shown again.
-    slots |= slots_from(await ActionTechniquePause().run(dispatcher, tracker_for(user_id, slots), {}))
-    slots |= slots_from(await ActionTechniqueNext().run(dispatcher, tracker_for(user_id, slots), {}))
+    slots |= await run(ActionTechniquePause(), dispatcher, user_id, slots)
+    slots |= await run(ActionTechniqueNext(), dispatcher, user_id, slots)
     assert dispatcher.messages[-1]["text"].startswith("Step 2")
-    for _ in range(len(technique.steps) - 2):
-        slots |= slots_from(
-            await ActionTechniqueNext().run(dispatcher, tracker_for(user_id, slots), {})
-        )
-    slots |= slots_from(await ActionTechniqueNext().run(dispatcher, tracker_for(user_id, slots), {}))
+    for _ in range(len(technique.steps) - 1):
+        slots |= await run(ActionTechniqueNext(), dispatcher, user_id, slots)
     assert "Did it help?" in dispatcher.messages[-1]["text"]
 
     feedback = tracker_for(user_id, slots, text="no, not really", intent="technique_feedback")

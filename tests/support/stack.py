@@ -14,6 +14,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +51,9 @@ class Process:
     argv: list[str]
     env: dict[str, str]
     log_path: Path
+    ready_url: str = ""
+    ready_check: Callable[[requests.Response], bool] = lambda response: response.ok
+    ready_timeout: float = 60
     popen: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -68,6 +72,10 @@ class Process:
         except subprocess.TimeoutExpired:
             self.popen.kill()
             self.popen.wait()
+
+    def wait_ready(self) -> None:
+        wait_until(lambda: self.ready_check(requests.get(self.ready_url, timeout=2)),
+                   self.ready_timeout, self.name, self.popen)
 
     @property
     def running(self) -> bool:
@@ -140,36 +148,46 @@ class Stack:
         env.update(self.extra_env)
         return env
 
-    def _define(self) -> None:
-        env = self.env()
-        endpoints = self.data_dir / "endpoints.yml"
+    # --- process factories (also used by the scaled topology) --------------------------
+    def write_endpoints(self, name: str, env: dict[str, str]) -> Path:
+        path = self.data_dir / f"endpoints-{name}.yml"
         subprocess.run(
-            [str(BOT_PY), "-m", "bot.endpoints", str(endpoints)], cwd=ROOT, env=env,
+            [str(BOT_PY), "-m", "bot.endpoints", str(path)], cwd=ROOT, env=env,
             check=True, capture_output=True,
         )
-        def api(name: str, port: int) -> Process:
-            return Process(
-                name,
-                [str(API_BIN / "uvicorn"), "api.main:app", "--host", "127.0.0.1",
-                 "--port", str(port), "--no-access-log"],
-                env, self.data_dir / f"{name}.log",
-            )
+        return path
 
+    def api_process(self, name: str, port: int, env: dict[str, str]) -> Process:
+        argv = [str(API_BIN / "uvicorn"), "api.main:app", "--host", "127.0.0.1",
+                "--port", str(port), "--no-access-log"]
+        return Process(name, argv, env, self.data_dir / f"{name}.log",
+                       ready_url=f"http://127.0.0.1:{port}/healthz")
+
+    def actions_process(self, name: str, port: int, env: dict[str, str]) -> Process:
+        env = {**env, "ACTIONS_PORT": str(port)}
+        return Process(name, [str(BOT_PY), "-m", "actions.server"], env,
+                       self.data_dir / f"{name}.log",
+                       ready_url=f"http://127.0.0.1:{port}/health")
+
+    def rasa_process(self, name: str, port: int, env: dict[str, str]) -> Process:
+        endpoints = self.write_endpoints(name, env)
+        argv = [str(ROOT / ".venv" / "bin" / "rasa"), "run", "--model", str(ROOT / "models"),
+                "--endpoints", str(endpoints), "--credentials", "bot/credentials.yml",
+                "--interface", "127.0.0.1", "--port", str(port),
+                "--enable-api", "--auth-token", env["RASA_TOKEN"]]
+        # Rasa answers HTTP before its model is loaded: ready = /status names a model.
+        return Process(name, argv, env, self.data_dir / f"{name}.log",
+                       ready_url=f"http://127.0.0.1:{port}/status?token={env['RASA_TOKEN']}",
+                       ready_check=lambda r: bool(r.json().get("model_file")), ready_timeout=180)
+
+    def define(self) -> None:
+        """The embedded topology: one of each, plus the action server's own API instance."""
+        env = self.env()
         self.processes = {
-            "api": api("api", self.api_port),
-            "api_internal": api("api_internal", self.internal_api_port),
-            "actions": Process(
-                "actions", [str(BOT_PY), "-m", "actions.server"], env,
-                self.data_dir / "actions.log",
-            ),
-            "rasa": Process(
-                "rasa",
-                [str(ROOT / ".venv" / "bin" / "rasa"), "run", "--model", str(ROOT / "models"),
-                 "--endpoints", str(endpoints), "--credentials", "bot/credentials.yml",
-                 "--interface", "127.0.0.1", "--port", str(self.rasa_port),
-                 "--enable-api", "--auth-token", env["RASA_TOKEN"]],
-                env, self.data_dir / "rasa.log",
-            ),
+            "api": self.api_process("api", self.api_port, env),
+            "api_internal": self.api_process("api_internal", self.internal_api_port, env),
+            "actions": self.actions_process("actions", self.actions_port, env),
+            "rasa": self.rasa_process("rasa", self.rasa_port, env),
         }
 
     def migrate(self) -> None:
@@ -179,41 +197,32 @@ class Stack:
         )
 
     def start(self) -> Stack:
-        self._define()
+        self.define()
         self.migrate()
-        for name in ("api", "api_internal", "actions", "rasa"):
-            self.processes[name].start()
-        self.wait_ready()
+        for process in self.processes.values():
+            process.start()
+        for process in self.processes.values():
+            process.wait_ready()
+        first_api = next(p for p in self.processes.values() if "api" in p.name)
+        wait_until(lambda: requests.get(first_api.ready_url.replace("healthz", "readyz"),
+                                        timeout=5).ok, 30, "readyz")
         return self
 
     def start_api_only(self) -> Stack:
         """Just the API on a fresh database: enough for action tests."""
-        self._define()
+        self.define()
         self.migrate()
         self.processes["api"].start()
-        wait_until(lambda: requests.get(f"{self.api_url}/healthz", timeout=2).ok, 60, "API",
-                   self.processes["api"].popen)
+        self.processes["api"].wait_ready()
         return self
-
-    def wait_ready(self, timeout: float = 180) -> None:
-        for name, url in (("api", self.api_url), ("api_internal", self.internal_api_url)):
-            wait_until(lambda u=url: requests.get(f"{u}/healthz", timeout=2).ok, 60, name,
-                       self.processes[name].popen)
-        wait_until(lambda: requests.get(f"{self.actions_url}/health", timeout=2).ok, 60,
-                   "action server", self.processes["actions"].popen)
-        wait_until(lambda: requests.get(f"{self.rasa_url}/status",
-                                        params={"token": self.env_value("RASA_TOKEN")},
-                                        timeout=2).json().get("model_file"),
-                   timeout, "Rasa", self.processes["rasa"].popen)
-        wait_until(lambda: requests.get(f"{self.api_url}/readyz", timeout=5).ok, 30, "readyz")
-
-    def env_value(self, name: str) -> str:
-        return self.env()[name]
 
     def restart(self, name: str) -> None:
         self.processes[name].stop()
         self.processes[name].start()
-        self.wait_ready()
+        self.processes[name].wait_ready()
+
+    def env_value(self, name: str) -> str:
+        return self.env()[name]
 
     def stop(self, keep_data: bool = False) -> None:
         for process in self.processes.values():
