@@ -9,10 +9,11 @@ FallbackClassifier) as ``bot.nlu.safety_net.SafetyNet``. It never lowers safety:
   ``safety_net`` (also in the tracker's ``parse_data``);
 * with no match, a ``crisis`` / ``red_flag`` prediction from DIET is left alone, so
   either layer alone starts the safety flow;
-* the one exception: when the net recognised an idiom or a research question ("this pain
-  is killing me", "suicide rates in chronic pain") and found no crisis wording in the
-  rest of the text, a DIET ``crisis`` guess is turned into ``light_check`` (a single
-  "are you OK?", never the full crisis flow). Idioms also get the entity ``idiom``.
+* the one exception: when the net recognised an idiom or a research question and found
+  no crisis wording in the rest of the text, a DIET ``crisis`` guess is softened: pain and
+  distress idioms ("this pain is killing me") become ``light_check`` (a single "are you
+  OK?", never the full crisis flow); others ("dying to know", "suicide rates in chronic
+  pain") take DIET's best non-safety intent. Idioms also get the entity ``idiom``.
 """
 
 # Rasa validates graph signatures with typing_utils; keep typing.List/Dict like Rasa does.
@@ -20,7 +21,7 @@ FallbackClassifier) as ``bot.nlu.safety_net.SafetyNet``. It never lowers safety:
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -109,10 +110,14 @@ class SafetyNet(GraphComponent):
                 self._add_entity(
                     message, IDIOM_ENTITY, (found.idioms or found.concern or ["concern"])[0], text
                 )
-            if original_name in _SOFTENABLE_INTENTS and (
-                original_name == CRISIS or found.light_check
-            ):
+            if original_name in _SOFTENABLE_INTENTS and found.light_check:
                 self._force_intent(message, LIGHT_CHECK_INTENT)
+                softened = True
+            elif original_name == CRISIS:
+                # "dying to know", "suicide rates": not distress, so no "are you OK?";
+                # fall back to DIET's best non-safety guess.
+                name, confidence = _best_other_intent(message)
+                self._force_intent(message, name, confidence)
                 softened = True
         elif found.concern:
             self._add_entity(message, IDIOM_ENTITY, found.concern[0], text)
@@ -132,7 +137,7 @@ class SafetyNet(GraphComponent):
         )
 
     @staticmethod
-    def _force_intent(message: Message, name: str) -> None:
+    def _force_intent(message: Message, name: str, confidence: float = 1.0) -> None:
         ranking = [
             r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get(INTENT_NAME_KEY) != name
         ]
@@ -141,7 +146,7 @@ class SafetyNet(GraphComponent):
             r.get(INTENT_NAME_KEY) == original.get(INTENT_NAME_KEY) for r in ranking
         ):
             ranking.insert(0, dict(original))
-        forced = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: 1.0}
+        forced = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}
         message.set(INTENT, forced, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [dict(forced), *ranking], add_to_output=True)
 
@@ -162,10 +167,19 @@ class SafetyNet(GraphComponent):
         message.set(ENTITIES, entities, add_to_output=True)
 
 
+def _best_other_intent(message: Message) -> Tuple[str, float]:
+    skip = {CRISIS, RED_FLAG, LIGHT_CHECK_INTENT}
+    for candidate in message.get(INTENT_RANKING_KEY) or []:
+        name = candidate.get(INTENT_NAME_KEY)
+        if name and name not in skip:
+            return name, float(candidate.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+    return "nlu_fallback", 0.0
+
+
 def _attribute(found: SafetyMatch, original: Dict[Text, Any], softened: bool) -> Dict[Text, Any]:
     data = found.as_dict()
     data["fired"] = found.fired
-    data["softened_to_light_check"] = softened
+    data["softened"] = softened
     data["previous_intent"] = original.get(INTENT_NAME_KEY)
     data["previous_confidence"] = original.get(PREDICTED_CONFIDENCE_KEY)
     return data
