@@ -36,7 +36,12 @@ help:
 	$(UV) pip sync --quiet --python $(API_PY) requirements/api.txt
 	touch $@
 
-install: .venv/.installed .venv-api/.installed
+# axe-core for the browser tests (uPlot is vendored into web/ by bin/build-web).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: .venv/.installed .venv-api/.installed node_modules/.installed
 
 # --- bot --------------------------------------------------------------------------------
 $(SPACY_STAMP): bot/nlp/patterns.yml bot/nlp/build.py .venv/.installed

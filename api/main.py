@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
@@ -119,7 +120,9 @@ def create_app(
     # Added last = outermost: headers land even on 413s and errors.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLogMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors)
+    # Outermost, so headers are set before compression; the widget shrinks to about a third.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
 
     # Mounted after the API so "/" never shadows a route. The widget may not exist yet.
     if settings.web_dir.is_dir():

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # Anchored to the repository so `uvicorn api.main:app` works from any directory.
     web_dir: Path = REPO_ROOT / "web"
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    # CSP frame-ancestors: "'none'", or the origins allowed to embed the widget with
+    # web/embed.js, e.g. "https://clinic.example https://www.clinic.example".
+    frame_ancestors: str = Field(default="'none'", pattern=r"^('none'|'self'|https://[^\s;,']+)( https://[^\s;,']+)*$")
     rate_limit_chat: str = "30/minute"
     rate_limit_sessions: str = "10/minute"
     # `limits` storage URI; memory:// is per process, redis://... shares limits when scaled.

@@ -6,7 +6,7 @@
  * The chat runs in an iframe from the Cadence origin, so the host page never sees the
  * conversation or the token. The Cadence API sends `frame-ancestors 'none'` by default:
  * the embedding site must be allowed in the API's FRAME_ANCESTORS setting (see
- * web/README.md), otherwise the browser shows an empty frame.
+ * docs/widget.md), otherwise the browser shows an empty frame.
  *
  * Optional attributes: data-cadence-label (button text, default "Chat with Cadence"),
  * data-cadence-position ("right" | "left").

@@ -130,3 +130,16 @@ def test_logs_hold_no_message_text_health_values_or_tokens(client, alice, rasa, 
         assert secret not in text
     assert "POST /api/v1/chat 200" in text
     assert "POST /api/v1/internal/checkins 201" in text
+
+
+def test_embedding_sites_can_be_allowed(make_client):
+    client = make_client(frame_ancestors="https://clinic.example")
+    headers = client.get("/").headers
+    assert "frame-ancestors https://clinic.example" in headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in headers
+
+
+def test_large_responses_are_compressed(client):
+    response = client.get("/openapi.json", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers.get("Content-Encoding") == "gzip"
