@@ -16,7 +16,7 @@ BOT_DATA := $(shell find data bot/domain -name '*.yml' 2>/dev/null) config.yml
 MODEL_STAMP := models/.trained
 SPACY_STAMP := build/spacy/cadence_en/patterns.sha256
 
-.PHONY: help run test install spacy validate train migrate secrets endpoints shell lint \
+.PHONY: help run run-scaled test install spacy validate train migrate secrets endpoints shell lint \
         test-api test-bot test-stories bench clean
 
 help:
@@ -90,8 +90,14 @@ test-stories:
 	$(RASA) test core --model models --stories build/test-stories \
 	    --fail-on-prediction-errors --out build/results/stories
 
+# Everything that runs in .venv: actions, knowledge, safety, e2e, browser, scaled
+# (the scaled suite skips itself, saying why, where PostgreSQL or Redis is missing).
 test-bot:
-	$(BOT_PY) -m pytest tests --ignore=tests/api -q
+	$(BOT_PY) -m pytest tests --ignore=tests/api -q -p no:cacheprovider
+
+# Two Rasa instances, two action servers and two API workers on PostgreSQL + Redis.
+run-scaled: install train secrets
+	$(BOT_PY) bin/run-scaled
 
 # --- helpers ----------------------------------------------------------------------------
 shell: .venv-api/.installed
