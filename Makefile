@@ -109,6 +109,8 @@ lint: install
 
 bench: install train
 	$(BOT_PY) -m bench.run
+	$(BOT_PY) -m bench.load
+	$(BOT_PY) -m bench.nlu_eval
 
 clean:
 	rm -rf build models $(DATA_DIR)/*.db
