@@ -6,6 +6,7 @@ module only decides which piece to show and which buttons to offer.
 
 from __future__ import annotations
 
+import abc
 import json
 from typing import Any
 
@@ -127,9 +128,10 @@ class ActionAnswerLearn(Action):
         return [SlotSet("topic", key), SlotSet("pem_pending", None)]
 
 
-class ActionLearnMore(Action):
-    def name(self) -> str:
-        return "action_learn_more"
+class TopicFollowUp(Action, abc.ABC):
+    """A follow-up on the topic just discussed; with no topic yet, offer the menu.
+
+    Abstract, so rasa_sdk does not register it as an action of its own."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -138,22 +140,29 @@ class ActionLearnMore(Action):
         if key is None:
             utter_topic_menu(dispatcher)
             return []
+        return self.follow_up(dispatcher, tracker, key)
+
+    @abc.abstractmethod
+    def follow_up(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, key: str
+    ) -> list[EventType]: ...
+
+
+class ActionLearnMore(TopicFollowUp):
+    def name(self) -> str:
+        return "action_learn_more"
+
+    def follow_up(self, dispatcher, tracker, key):
         topic = load_topics().topics[key]
         dispatcher.utter_message(text=topic.more, buttons=[ACTION, SOURCE, *related_buttons(key)])
         return []
 
 
-class ActionLearnAction(Action):
+class ActionLearnAction(TopicFollowUp):
     def name(self) -> str:
         return "action_learn_action"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        key = current_topic(tracker)
-        if key is None:
-            utter_topic_menu(dispatcher)
-            return []
+    def follow_up(self, dispatcher, tracker, key):
         if load_topics().topics[key].activity_advice and needs_pem_question(tracker):
             ask_pem(dispatcher)
             return [SlotSet("pem_pending", "action")]
@@ -161,17 +170,11 @@ class ActionLearnAction(Action):
         return [SlotSet("pem_pending", None)]
 
 
-class ActionLearnSource(Action):
+class ActionLearnSource(TopicFollowUp):
     def name(self) -> str:
         return "action_learn_source"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        key = current_topic(tracker)
-        if key is None:
-            utter_topic_menu(dispatcher)
-            return []
+    def follow_up(self, dispatcher, tracker, key):
         topic = load_topics().topics[key]
         lines = [f"Where this comes from ({topic.title}):"]
         lines += [f"• {source.title}: {source.url}" for source in topic.sources]
