@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -10,13 +11,17 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import outbox
+from actions import api_client, outbox
 from actions.scales import REASKS, parse_scale
 
 SCALES = ("pain", "fatigue", "sleep_quality", "stress")
 CHECKIN_SLOTS = (*SCALES, "checkin_note", "body_location")
 NOTHING_TO_ADD = {"no", "nope", "nothing", "none", "nothing to add", "no thanks", "n/a", "-"}
 MAX_NOTE_CHARS = 1000
+# "same as yesterday", "same as last time", "no change from before"
+SAME_AS_BEFORE = re.compile(
+    r"\b(same as (yesterday|last time|before|last)|no change|(about|pretty much) the same)\b"
+)
 
 
 def _score_entity(tracker: Tracker) -> Any:
@@ -53,6 +58,8 @@ class ValidateCheckinForm(FormValidationAction):
         return with_locations(tracker, {slot: float(number)})
 
     async def validate_pain(self, value, dispatcher, tracker, domain: DomainDict):
+        if _score_entity(tracker) is None and SAME_AS_BEFORE.search(str(value or "").lower()):
+            return await copy_last_checkin(dispatcher, tracker)
         return self._validate_scale("pain", value, dispatcher, tracker)
 
     async def validate_fatigue(self, value, dispatcher, tracker, domain: DomainDict):
@@ -70,6 +77,27 @@ class ValidateCheckinForm(FormValidationAction):
         if intent == "deny" or text.lower().strip(".! ") in NOTHING_TO_ADD:
             return {"checkin_note": ""}
         return with_locations(tracker, {"checkin_note": text[:MAX_NOTE_CHARS]})
+
+
+async def copy_last_checkin(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict:
+    """"Same as yesterday": pre-fill the four scales from the last check-in, then let the
+    note question double as the confirmation (anything different can be said there)."""
+    try:
+        latest = await api_client.latest_checkins(tracker.sender_id, limit=1)
+    except (api_client.ApiError, api_client.ApiUnavailable):
+        latest = []
+    if not latest:
+        dispatcher.utter_message(
+            text="I can't find an earlier check-in to copy, so let's go one by one. "
+            "Please pick a number from 0 to 10 for your pain."
+        )
+        return {"pain": None}
+    last = latest[0]
+    dispatcher.utter_message(
+        text=f"I've copied your last check-in: {summary(last)} "
+        "If anything is different today, tell me in the next answer."
+    )
+    return {scale: float(last[scale]) for scale in SCALES}
 
 
 class ActionStartCheckin(Action):

@@ -127,3 +127,23 @@ async def test_cancel_saves_nothing(api, user_id):
     events = await ActionCancelCheckin().run(dispatcher, tracker_for(user_id, FILLED), {})
     assert stored_checkins(api, user_id) == []
     assert all(e["value"] is None for e in events if e["event"] == "slot")
+
+
+async def test_same_as_yesterday_copies_the_last_checkin(api, user_id):
+    from actions.checkin import build_checkin
+
+    checkin = build_checkin(tracker_for(user_id, FILLED))
+    await outbox.deliver(checkin)
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_for(user_id, {}, text="same as yesterday", active_loop="checkin_form")
+    result = await ValidateCheckinForm().validate_pain("same as yesterday", dispatcher, tracker, {})
+    assert result == {"pain": 6.0, "fatigue": 7.0, "sleep_quality": 3.0, "stress": 5.0}
+    assert "Pain 6, fatigue 7, sleep 3, stress 5" in dispatcher.messages[0]["text"]
+
+
+async def test_same_as_yesterday_without_history_asks_normally(api, user_id):
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_for(user_id, {}, text="same as yesterday", active_loop="checkin_form")
+    result = await ValidateCheckinForm().validate_pain("same as yesterday", dispatcher, tracker, {})
+    assert result == {"pain": None}
+    assert "0 to 10" in dispatcher.messages[0]["text"]

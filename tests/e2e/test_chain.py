@@ -133,3 +133,15 @@ def test_erase_removes_everything_including_the_tracker(stack, chat):
                 ).fetchone()
                 assert n == 0, f"{table}.{column} still holds the user"
     assert chat.get("/api/v1/me/checkins").status_code == 401
+
+
+def test_same_as_yesterday_copies_the_last_checkin(chat):
+    complete_checkin_by_buttons(chat, scores=(5, 6, 4, 3))
+    chat.say("let's do a check-in")
+    chat.say("same as yesterday")
+    assert "copied your last check-in" in chat.text()
+    chat.click_title("Nothing to add")
+    rows = chat.get("/api/v1/me/checkins").json()
+    assert [(r["pain"], r["fatigue"], r["sleep_quality"], r["stress"]) for r in rows] == [
+        (5, 6, 4, 3), (5, 6, 4, 3)
+    ]
