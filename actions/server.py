@@ -52,6 +52,10 @@ def build_app(token: str | None = None):
 
 def main() -> None:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
+    if os.environ.get("CADENCE_ENV") == "production" and not (
+        os.environ.get("ACTIONS_TOKEN") and settings.service_key
+    ):
+        raise SystemExit("production needs ACTIONS_TOKEN and SERVICE_KEY in the environment")
     host = os.environ.get("ACTIONS_HOST", "127.0.0.1")
     port = int(os.environ.get("ACTIONS_PORT", "5055"))
     build_app().run(host=host, port=port, workers=1, access_log=False)
