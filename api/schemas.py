@@ -78,6 +78,18 @@ class ErrorOut(BaseModel):
     detail: str
 
 
+class ValidationIssue(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class UnprocessableOut(BaseModel):
+    """422: either our own message (e.g. a payload not offered) or the field problems."""
+
+    detail: str | list[ValidationIssue]
+
+
 # --- sessions -------------------------------------------------------------------------
 
 

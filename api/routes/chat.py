@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from api.db import DbSession
 from api.models import ConversationTurn, User
 from api.ratelimit import limit_chat
-from api.schemas import ChatIn, ChatOut, ErrorOut
+from api.schemas import ChatIn, ChatOut, ErrorOut, UnprocessableOut
 from api.security import CurrentUserId
 from api.services import erase, transcript
 from api.services.rasa import RasaGateway, RasaUnavailable, to_messages
@@ -88,7 +88,7 @@ def _record_reply(db: DbSession, user_id: str, turn: ConversationTurn, messages:
 @router.post(
     "",
     response_model_exclude_none=True,  # "omit absent keys" is part of the contract
-    responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+    responses={422: {"model": UnprocessableOut}, 503: {"model": ErrorOut}},
 )
 async def chat(
     body: ChatIn, user_id: CurrentUserId, db: DbSession, gateway: Gateway, request: Request
