@@ -17,6 +17,8 @@ EXPORTS = [
         "title": "Summary for my doctor (PDF)",
         "url": "/api/v1/me/export?format=pdf",
     },
+    {"format": "json", "title": "Everything stored about me (JSON)",
+     "url": "/api/v1/me/export?format=json"},
 ]
 
 
@@ -27,8 +29,9 @@ class ActionExportData(Action):
     async def run(self, dispatcher, tracker, domain):
         dispatcher.utter_message(
             text=(
-                "Here's your data: a CSV of every check-in, and a one-page PDF summary you "
-                "can take to your doctor. The links only work for you."
+                "Here's your data: a CSV of every check-in, a one-page PDF summary you "
+                "can take to your doctor, and everything stored about you. The links only "
+                "work for you."
             ),
             json_message={"type": "export", "links": EXPORTS},
         )

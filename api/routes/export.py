@@ -1,13 +1,17 @@
-"""Download everything: CSV of all check-ins, or a one-page PDF for a clinician."""
+"""Download your data: CSV of all check-ins, a one-page PDF for a clinician, or JSON of
+everything stored about you (check-ins, safety events, technique feedback)."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
+from sqlalchemy import select
 
 from api.db import DbSession
-from api.models import User
+from api.models import SafetyEvent, TechniqueFeedback, User
+from api.schemas import CheckinOut
 from api.security import AppSettings, CurrentUserId
 from api.services import checkins, feedback, insights, ranking
 from api.services.export_csv import checkins_csv
@@ -23,13 +27,13 @@ def _attachment(filename: str) -> dict[str, str]:
 @router.get(
     "",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}, "application/pdf": {}}}},
+    responses={200: {"content": {"text/csv": {}, "application/pdf": {}, "application/json": {}}}},
 )
 def export(
     user_id: CurrentUserId,
     db: DbSession,
     settings: AppSettings,
-    format: Annotated[Literal["csv", "pdf"], Query()] = "csv",  # noqa: A002 - public name
+    format: Annotated[Literal["csv", "pdf", "json"], Query()] = "csv",  # noqa: A002
 ) -> Response:
     user = db.get(User, user_id)
     assert user is not None  # current_user_id checked it
@@ -40,6 +44,12 @@ def export(
             checkins_csv(rows),
             media_type="text/csv; charset=utf-8",
             headers=_attachment(f"cadence-checkins-{today.isoformat()}.csv"),
+        )
+    if format == "json":
+        return Response(
+            everything_json(db, user_id, rows),
+            media_type="application/json",
+            headers=_attachment(f"cadence-data-{today.isoformat()}.json"),
         )
     titles = {t.id: t.title for t in ranking.load_catalogue(settings.techniques_file)}
     helped = sorted(
@@ -55,4 +65,32 @@ def export(
         pdf,
         media_type="application/pdf",
         headers=_attachment(f"cadence-summary-{today.isoformat()}.pdf"),
+    )
+
+
+def everything_json(db: DbSession, user_id: str, rows: list) -> str:
+    """Every row we hold about the user. Safety events are kept only for this export:
+    their kind and time, never what was said."""
+    events = db.scalars(
+        select(SafetyEvent).where(SafetyEvent.user_id == user_id).order_by(SafetyEvent.id)
+    )
+    votes = db.scalars(
+        select(TechniqueFeedback)
+        .where(TechniqueFeedback.user_id == user_id)
+        .order_by(TechniqueFeedback.id)
+    )
+    return json.dumps(
+        {
+            "user_id": user_id,
+            "checkins": [CheckinOut.model_validate(row).model_dump(mode="json") for row in rows],
+            "safety_events": [
+                {"kind": e.kind, "created_at": e.created_at.isoformat()} for e in events
+            ],
+            "technique_feedback": [
+                {"technique_id": v.technique_id, "helped": v.helped,
+                 "created_at": v.created_at.isoformat()}
+                for v in votes
+            ],
+        },
+        indent=2,
     )

@@ -59,7 +59,7 @@ async def test_export_gives_links_and_erase_needs_confirmation():
     dispatcher = CollectingDispatcher()
     await ActionExportData().run(dispatcher, tracker_for("u", {}), {})
     links = dispatcher.messages[0]["custom"]["links"]
-    assert {link["format"] for link in links} == {"csv", "pdf"}
+    assert {link["format"] for link in links} == {"csv", "pdf", "json"}
 
     dispatcher = CollectingDispatcher()
     await ActionConfirmDelete().run(dispatcher, tracker_for("u", {}), {})

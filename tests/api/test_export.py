@@ -130,3 +130,21 @@ def test_unknown_format_is_422(client, alice, params):
 def test_export_needs_a_token(client):
     assert client.get(URL).status_code == 401
     assert client.get(URL, params={"format": "pdf"}).status_code == 401
+
+
+def test_json_export_holds_everything_including_safety_events_without_text(client, alice, bob):
+    client.post("/api/v1/internal/checkins", json=checkin_body(alice.user_id), headers=SERVICE)
+    client.post(
+        "/api/v1/internal/safety-events",
+        json={"user_id": alice.user_id, "kind": "crisis", "text": "never stored"},
+        headers=SERVICE,
+    )
+    client.post("/api/v1/internal/safety-events", json={"user_id": bob.user_id,
+                                                        "kind": "red_flag:stroke"},
+                headers=SERVICE)
+    response = client.get("/api/v1/me/export", params={"format": "json"}, headers=alice.headers)
+    assert response.status_code == 200
+    data = response.json()
+    assert len(data["checkins"]) == 1
+    assert [e["kind"] for e in data["safety_events"]] == ["crisis"]
+    assert "never stored" not in response.text
