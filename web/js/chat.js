@@ -184,6 +184,7 @@ function renderCustom(custom) {
       return el("div", { className: "choices" }, [a]);
     }
     case "erase":
+    case "erased":
       // The API has erased this user; the token is dead. A new session starts on the
       // next message, and a reload shows the welcome again.
       clearToken();
