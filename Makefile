@@ -11,6 +11,8 @@ UV := .venv/bin/uv
 RASA := PYTHONPATH=. TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/rasa
 DATA_DIR ?= var
 export CADENCE_DATA_DIR := $(DATA_DIR)
+# No usage telemetry from a health app (and no network to send it to in CI).
+export RASA_TELEMETRY_ENABLED := false
 
 BOT_DATA := $(shell find data bot/domain -name '*.yml' 2>/dev/null) config.yml
 MODEL_STAMP := models/.trained

@@ -144,6 +144,7 @@ class Stack:
             RATE_LIMIT_SESSIONS="100000/minute",
             PYTHONPATH=str(ROOT),
             TF_CPP_MIN_LOG_LEVEL="2",
+            RASA_TELEMETRY_ENABLED="false",
         )
         env.update(self.extra_env)
         return env
