@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import os
 import shutil
 import statistics
 import subprocess
@@ -58,12 +59,14 @@ def starter_bot() -> tuple[Process, str, float]:
     folder = Path(tempfile.mkdtemp(prefix="rasa-starter-"))
     started = time.perf_counter()
     subprocess.run([RASA, "init", "--no-prompt", "--init-dir", str(folder)], cwd=folder,
+                   env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
                    check=True, capture_output=True)
     train_s = time.perf_counter() - started
     port = free_port()
     process = Process("starter", [RASA, "run", "--port", str(port), "--interface", "127.0.0.1",
                                   "--enable-api"],
-                      {"PATH": "/usr/bin:/bin", "HOME": str(folder)}, folder / "rasa.log",
+                      {"PATH": "/usr/bin:/bin", "HOME": str(folder),
+                       "RASA_TELEMETRY_ENABLED": "false"}, folder / "rasa.log",
                       ready_url=f"http://127.0.0.1:{port}/status",
                       ready_check=lambda r: bool(r.json().get("model_file")), ready_timeout=180)
     process.popen = subprocess.Popen(process.argv, cwd=folder, env=process.env,
