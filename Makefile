@@ -113,6 +113,7 @@ bench: install train
 	$(BOT_PY) -m bench.run
 	$(BOT_PY) -m bench.load
 	$(BOT_PY) -m bench.nlu_eval
+	$(API_PY) -m bench.insights_latency
 
 clean:
 	rm -rf build models $(DATA_DIR)/*.db
