@@ -58,15 +58,18 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--skip-cv", action="store_true")
+    parser.add_argument("--reuse", action="store_true",
+                        help="write the report from the last held-out run, without training")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
 
     models = ROOT / "build" / "nlu-models"
-    rasa("train", "nlu", "--config", "config.yml", "--nlu", "data", "--domain", "bot/domain",
-         "--out", str(models), "--fixed-model-name", "nlu")
     heldout = ROOT / "build" / "results" / "nlu-heldout"
-    rasa("test", "nlu", "--model", str(models / "nlu.tar.gz"), "--nlu", "tests/test_nlu.yml",
-         "--domain", "bot/domain", "--out", str(heldout))
+    if not args.reuse:
+        rasa("train", "nlu", "--config", "config.yml", "--nlu", "data", "--domain",
+             "bot/domain", "--out", str(models), "--fixed-model-name", "nlu")
+        rasa("test", "nlu", "--model", str(models / "nlu.tar.gz"), "--nlu", "tests/test_nlu.yml",
+             "--domain", "bot/domain", "--out", str(heldout))
     intents = load_report(heldout)
     accuracy, macro_f1 = summary(intents)
 
