@@ -110,33 +110,19 @@ def utter_for_you(dispatcher: CollectingDispatcher, key: str, pem: bool | None) 
         dispatcher.utter_message(text=topic.for_you, buttons=buttons)
 
 
-class ActionAnswerLearn(Action):
-    def name(self) -> str:
-        return "action_answer_learn"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        key = selected_topic(tracker)
-        if key is None:
-            utter_topic_menu(dispatcher)
-            return []
-        if key in ANSWER_GATED_TOPICS and needs_pem_question(tracker):
-            ask_pem(dispatcher)
-            return [SlotSet("topic", key), SlotSet("pem_pending", "answer")]
-        utter_answer(dispatcher, key, tracker.get_slot("pem"))
-        return [SlotSet("topic", key), SlotSet("pem_pending", None)]
-
-
 class TopicFollowUp(Action, abc.ABC):
-    """A follow-up on the topic just discussed; with no topic yet, offer the menu.
+    """Something said about one topic (by default the one just discussed); with no topic,
+    offer the menu instead.
 
     Abstract, so rasa_sdk does not register it as an action of its own."""
 
+    def topic_of(self, tracker: Tracker) -> str | None:
+        return current_topic(tracker)
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        key = current_topic(tracker)
+        key = self.topic_of(tracker)
         if key is None:
             utter_topic_menu(dispatcher)
             return []
@@ -146,6 +132,23 @@ class TopicFollowUp(Action, abc.ABC):
     def follow_up(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, key: str
     ) -> list[EventType]: ...
+
+
+class ActionAnswerLearn(TopicFollowUp):
+    """The short answer to the topic the ResponseSelector (or a topic button) chose."""
+
+    def name(self) -> str:
+        return "action_answer_learn"
+
+    def topic_of(self, tracker: Tracker) -> str | None:
+        return selected_topic(tracker)
+
+    def follow_up(self, dispatcher, tracker, key):
+        if key in ANSWER_GATED_TOPICS and needs_pem_question(tracker):
+            ask_pem(dispatcher)
+            return [SlotSet("topic", key), SlotSet("pem_pending", "answer")]
+        utter_answer(dispatcher, key, tracker.get_slot("pem"))
+        return [SlotSet("topic", key), SlotSet("pem_pending", None)]
 
 
 class ActionLearnMore(TopicFollowUp):
