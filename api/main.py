@@ -27,6 +27,7 @@ from api.routes import (
     me,
     sessions,
     techniques,
+    weekly,
 )
 from api.services.rasa import RasaGateway
 from api.settings import Settings, get_settings
@@ -88,6 +89,7 @@ def create_app(
         chat.router,
         me.router,
         checkins.router,
+        weekly.router,
         insights.router,
         export.router,
         internal.router,

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -123,3 +124,30 @@ class TechniqueFeedback(Base):
     technique_id: Mapped[str] = mapped_column(String(64))
     helped: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WeeklyCheck(Base):
+    """The weekly, optional questions: the PEG scale's two interference items and, only
+    with consent, PHQ-2 and GAD-2. Item answers are kept; totals are derived on read."""
+
+    __tablename__ = "weekly_checks"
+    __table_args__ = (
+        UniqueConstraint("user_id", "idempotency_key", name="uq_weekly_checks_user_id_key"),
+        Index("ix_weekly_checks_user_id_created_at", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(36), _user_fk())
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    local_date: Mapped[dt.date] = mapped_column(Date)
+    # PEG "P": the mean of the daily pain ratings of the 7 days up to this answer, so the
+    # person is not asked for a number they gave every day already.
+    pain: Mapped[float | None] = mapped_column(Float)
+    enjoyment: Mapped[int] = mapped_column(Integer)  # pain's interference, 0–10
+    activity: Mapped[int] = mapped_column(Integer)  # pain's interference, 0–10
+    # PHQ-2 and GAD-2 items, 0–3 each; all four are null when mood questions were declined.
+    phq_interest: Mapped[int | None] = mapped_column(Integer)
+    phq_mood: Mapped[int | None] = mapped_column(Integer)
+    gad_nervous: Mapped[int | None] = mapped_column(Integer)
+    gad_worry: Mapped[int | None] = mapped_column(Integer)

@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    computed_field,
     model_validator,
 )
 
@@ -186,6 +187,73 @@ class CheckinOut(BaseModel):
     locations: list[str] | None
 
 
+# --- weekly checks --------------------------------------------------------------------
+
+# PHQ-2 / GAD-2 answers: 0 not at all, 1 several days, 2 more than half the days,
+# 3 nearly every day. A total of 3 or more on either suggests talking to a professional.
+Frequency = Annotated[int, Field(ge=0, le=3)]
+MOOD_SCREEN_THRESHOLD = 3
+
+
+class WeeklyCheckIn(BaseModel):
+    user_id: UserId
+    idempotency_key: Annotated[CleanText, StringConstraints(min_length=1, max_length=128)]
+    # PEG: how much pain interfered with enjoyment of life / general activity, 0–10.
+    enjoyment: Score
+    activity: Score
+    phq_interest: Frequency | None = None
+    phq_mood: Frequency | None = None
+    gad_nervous: Frequency | None = None
+    gad_worry: Frequency | None = None
+    timezone: Timezone | None = None
+
+    @model_validator(mode="after")
+    def _whole_screens(self) -> WeeklyCheckIn:
+        # A half-answered screen has no valid score, so it is refused rather than guessed.
+        for pair in (("phq_interest", "phq_mood"), ("gad_nervous", "gad_worry")):
+            if (getattr(self, pair[0]) is None) != (getattr(self, pair[1]) is None):
+                raise ValueError(f"answer both {pair[0]} and {pair[1]}, or neither")
+        return self
+
+
+class WeeklyCheckOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    created_at: dt.datetime
+    local_date: dt.date
+    pain: float | None
+    enjoyment: int
+    activity: int
+    phq_interest: int | None
+    phq_mood: int | None
+    gad_nervous: int | None
+    gad_worry: int | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def peg(self) -> float | None:
+        """PEG score: the mean of pain, enjoyment and activity interference (Krebs 2009)."""
+        if self.pain is None:
+            return None
+        return round((self.pain + self.enjoyment + self.activity) / 3, 1)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def phq2(self) -> int | None:
+        return None if self.phq_interest is None else self.phq_interest + (self.phq_mood or 0)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def gad2(self) -> int | None:
+        return None if self.gad_nervous is None else self.gad_nervous + (self.gad_worry or 0)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def suggest_professional(self) -> bool:
+        return any(s is not None and s >= MOOD_SCREEN_THRESHOLD for s in (self.phq2, self.gad2))
+
+
 # --- safety events --------------------------------------------------------------------
 
 
@@ -244,6 +312,26 @@ class FlareOut(BaseModel):
     learn_topic: str
 
 
+class PegScore(BaseModel):
+    local_date: dt.date
+    peg: float
+
+
+class PegOut(BaseModel):
+    """The weekly PEG score's course: a 30% drop from the first is a meaningful change."""
+
+    scores: list[PegScore]
+    latest: float
+    latest_local_date: dt.date
+    first: float
+    first_local_date: dt.date
+    n_weeks: int
+    # Percent change from the first PEG score (negative is better); None with one score.
+    change_pct: float | None
+    meaningful_improvement: bool
+    message: str
+
+
 class InsightsOut(BaseModel):
     as_of: dt.date
     n_days: int
@@ -255,6 +343,7 @@ class InsightsOut(BaseModel):
     # The latest check-in day, if it is a flare; `flares` lists the last 30 days' flares.
     flare: FlareOut | None
     flares: list[FlareOut]
+    peg: PegOut | None = None
 
 
 # --- techniques -----------------------------------------------------------------------

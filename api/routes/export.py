@@ -1,5 +1,6 @@
 """Download your data: CSV of all check-ins, a one-page PDF for a clinician, or JSON of
-everything stored about you (check-ins, safety events, technique feedback)."""
+everything stored about you (check-ins, weekly checks, safety events, technique
+feedback)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from sqlalchemy import select
 
 from api.db import DbSession
 from api.models import SafetyEvent, TechniqueFeedback, User
-from api.schemas import CheckinOut
+from api.schemas import CheckinOut, WeeklyCheckOut
 from api.security import AppSettings, CurrentUserId
-from api.services import checkins, feedback, insights, ranking
+from api.services import checkins, feedback, insights, ranking, weekly
 from api.services.export_csv import checkins_csv
 from api.services.report_pdf import clinician_pdf
 
@@ -60,7 +61,13 @@ def export(
         ),
         key=lambda item: (-item[1] / item[2], -item[2]),
     )
-    pdf = clinician_pdf(insights.summarise(rows, today), insights.daily_means(rows), helped, today)
+    pdf = clinician_pdf(
+        insights.summarise(rows, today),
+        insights.daily_means(rows),
+        helped,
+        today,
+        peg=weekly.peg_course(weekly.oldest_first(db, user_id)),
+    )
     return Response(
         pdf,
         media_type="application/pdf",
@@ -83,6 +90,10 @@ def everything_json(db: DbSession, user_id: str, rows: list) -> str:
         {
             "user_id": user_id,
             "checkins": [CheckinOut.model_validate(row).model_dump(mode="json") for row in rows],
+            "weekly_checks": [
+                WeeklyCheckOut.model_validate(row).model_dump(mode="json")
+                for row in weekly.oldest_first(db, user_id)
+            ],
             "safety_events": [
                 {"kind": e.kind, "created_at": e.created_at.isoformat()} for e in events
             ],

@@ -6,7 +6,7 @@ from api.db import DbSession
 from api.models import User
 from api.schemas import InsightsOut
 from api.security import CurrentUserId
-from api.services import checkins, insights
+from api.services import checkins, insights, weekly
 
 router = APIRouter(prefix="/api/v1/me/insights", tags=["insights"])
 
@@ -14,7 +14,9 @@ router = APIRouter(prefix="/api/v1/me/insights", tags=["insights"])
 def insights_for(db: DbSession, user: User) -> InsightsOut:
     rows = checkins.all_oldest_first(db, user.id)
     today = checkins.today_for(user, rows[-1].local_date if rows else None)
-    return InsightsOut.model_validate(insights.summarise(rows, today))
+    out = InsightsOut.model_validate(insights.summarise(rows, today))
+    out.peg = weekly.peg_course(weekly.oldest_first(db, user.id))
+    return out
 
 
 @router.get("")

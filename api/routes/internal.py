@@ -16,9 +16,11 @@ from api.schemas import (
     SafetyEventIn,
     SafetyEventOut,
     UserId,
+    WeeklyCheckIn,
+    WeeklyCheckOut,
 )
 from api.security import require_service_key
-from api.services import checkins
+from api.services import checkins, weekly
 
 router = APIRouter(
     prefix="/api/v1/internal",
@@ -54,6 +56,25 @@ def list_checkins(
 ) -> list[CheckinOut]:
     existing_user(db, user_id)
     return [CheckinOut.model_validate(row) for row in checkins.newest_first(db, user_id, limit)]
+
+
+@router.post("/weekly-checks", status_code=status.HTTP_201_CREATED)
+def create_weekly_check(body: WeeklyCheckIn, db: DbSession, response: Response) -> WeeklyCheckOut:
+    user = existing_user(db, body.user_id)
+    row, created = weekly.record(db, user, body)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return WeeklyCheckOut.model_validate(row)
+
+
+@router.get("/users/{user_id}/weekly-checks")
+def list_weekly_checks(
+    user_id: PathUserId,
+    db: DbSession,
+    limit: Annotated[int, Query(ge=1, le=500)] = 10,
+) -> list[WeeklyCheckOut]:
+    existing_user(db, user_id)
+    return [WeeklyCheckOut.model_validate(row) for row in weekly.newest_first(db, user_id, limit)]
 
 
 @router.get("/users/{user_id}/insights")

@@ -158,3 +158,24 @@ def test_internal_routes_need_the_service_key(client, alice, headers):
 def test_a_user_token_is_not_a_service_key(client, alice):
     response = client.get(f"{INTERNAL}/users/{alice.user_id}/checkins", headers=alice.headers)
     assert response.status_code == 401
+
+
+def test_a_replay_may_add_the_note_once_but_never_change_the_scores(client, alice):
+    """The chat saves the scores first and asks for the optional note after."""
+    first = client.post(f"{INTERNAL}/checkins", json=checkin_body(alice.user_id, "n1"),
+                        headers=SERVICE).json()
+    assert first["note"] is None
+    amended = client.post(
+        f"{INTERNAL}/checkins",
+        json=checkin_body(alice.user_id, "n1", pain=9, note="knee after gardening",
+                          locations=["knee"]),
+        headers=SERVICE,
+    )
+    assert amended.status_code == 200
+    row = amended.json()
+    assert (row["pain"], row["note"], row["locations"]) == (5, "knee after gardening", ["knee"])
+    again = client.post(f"{INTERNAL}/checkins",
+                        json=checkin_body(alice.user_id, "n1", note="something else"),
+                        headers=SERVICE).json()
+    assert again["note"] == "knee after gardening"
+    assert len(client.get("/api/v1/me/checkins", headers=alice.headers).json()) == 1

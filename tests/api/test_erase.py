@@ -69,6 +69,12 @@ def test_erase_removes_every_row_for_the_user_and_only_theirs(client, alice, bob
             json={"user_id": person.user_id, "kind": "crisis"},
             headers=SERVICE,
         )
+        client.post(
+            "/api/v1/internal/weekly-checks",
+            json={"user_id": person.user_id, "idempotency_key": "w", "enjoyment": 3,
+                  "activity": 4, "phq_interest": 1, "phq_mood": 2},
+            headers=SERVICE,
+        )
     _seed_tracker(_tracker(api_env), [alice.user_id, bob.user_id])
     with client.app.state.sessionmaker() as db:
         for person in (alice, bob):
@@ -78,7 +84,7 @@ def test_erase_removes_every_row_for_the_user_and_only_theirs(client, alice, bob
     before = _rows_mentioning(database, alice.user_id)
     assert before["users.id"] == 1 and before["checkins.user_id"] == 1
     assert before["conversation_turns.user_id"] == 2 and before["safety_events.user_id"] == 1
-    assert before["technique_feedback.user_id"] == 1
+    assert before["technique_feedback.user_id"] == 1 and before["weekly_checks.user_id"] == 1
 
     assert client.delete("/api/v1/me", headers=alice.headers).status_code == 204
 

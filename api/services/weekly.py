@@ -1,0 +1,117 @@
+"""Storing weekly checks and reading the PEG course from them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.models import Checkin, User, WeeklyCheck, utcnow
+from api.schemas import PegOut, PegScore, WeeklyCheckIn, WeeklyCheckOut
+from api.services.checkins import local_date
+
+PEG_PAIN_WINDOW_DAYS = 7
+# Krebs 2009: a 30% reduction in the PEG score is a clinically meaningful improvement.
+MEANINGFUL_DROP_PCT = 30.0
+
+
+def newest_first(db: Session, user_id: str, limit: int) -> list[WeeklyCheck]:
+    query = (
+        select(WeeklyCheck)
+        .where(WeeklyCheck.user_id == user_id)
+        .order_by(WeeklyCheck.created_at.desc(), WeeklyCheck.id.desc())
+        .limit(limit)
+    )
+    return list(db.scalars(query))
+
+
+def _existing(db: Session, user_id: str, key: str) -> WeeklyCheck | None:
+    return db.scalar(
+        select(WeeklyCheck).where(
+            WeeklyCheck.user_id == user_id, WeeklyCheck.idempotency_key == key
+        )
+    )
+
+
+def weekly_pain(db: Session, user_id: str, today: dt.date) -> float | None:
+    """The PEG pain item: mean daily pain over the last 7 local days, None without any."""
+    since = today - dt.timedelta(days=PEG_PAIN_WINDOW_DAYS - 1)
+    pains = db.scalars(
+        select(Checkin.pain).where(Checkin.user_id == user_id, Checkin.local_date >= since)
+    ).all()
+    return round(statistics.fmean(pains), 1) if pains else None
+
+
+def record(db: Session, user: User, body: WeeklyCheckIn) -> tuple[WeeklyCheck, bool]:
+    """Store once per idempotency key (the outbox may deliver twice); (row, created)."""
+    existing = _existing(db, user.id, body.idempotency_key)
+    if existing is not None:
+        return existing, False
+    now = utcnow()
+    today = local_date(now, body.timezone or user.timezone)
+    row = WeeklyCheck(
+        user_id=user.id,
+        idempotency_key=body.idempotency_key,
+        created_at=now,
+        local_date=today,
+        pain=weekly_pain(db, user.id, today),
+        **body.model_dump(exclude={"user_id", "idempotency_key", "timezone"}),
+    )
+    db.add(row)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        existing = _existing(db, user.id, body.idempotency_key)
+        if existing is None:
+            raise
+        return existing, False
+    return row, True
+
+
+def peg_course(rows_oldest_first: Sequence[WeeklyCheck]) -> PegOut | None:
+    scored = [
+        (row.local_date, peg)
+        for row in rows_oldest_first
+        if (peg := WeeklyCheckOut.model_validate(row).peg) is not None
+    ]
+    if not scored:
+        return None
+    (first_date, first), (latest_date, latest) = scored[0], scored[-1]
+    change = None if len(scored) < 2 or first == 0 else round((latest - first) / first * 100, 1)
+    meaningful = change is not None and change <= -MEANINGFUL_DROP_PCT
+    if change is None:
+        message = (
+            f"Your PEG score is {latest:.1f} out of 10. Answer again next week to see how "
+            "it changes."
+        )
+    elif meaningful:
+        message = (
+            f"Your PEG score went from {first:.1f} to {latest:.1f}, {abs(change):.0f}% lower. "
+            "A drop of 30% or more is usually a real, meaningful improvement."
+        )
+    else:
+        direction = "lower" if change < 0 else "higher"
+        message = (
+            f"Your PEG score went from {first:.1f} to {latest:.1f} ({abs(change):.0f}% "
+            f"{direction}). A drop of 30% or more is usually a meaningful improvement."
+        )
+    return PegOut(
+        scores=[PegScore(local_date=day, peg=peg) for day, peg in scored],
+        latest=latest,
+        latest_local_date=latest_date,
+        first=first,
+        first_local_date=first_date,
+        n_weeks=len(scored),
+        change_pct=change,
+        meaningful_improvement=meaningful,
+        message=message,
+    )
+
+
+def oldest_first(db: Session, user_id: str) -> list[WeeklyCheck]:
+    return list(reversed(newest_first(db, user_id, limit=10_000)))
