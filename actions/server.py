@@ -12,6 +12,8 @@ import asyncio
 import hmac
 import logging
 import os
+import random
+from collections.abc import Awaitable, Callable
 
 from rasa_sdk.endpoint import create_app
 from sanic import response
@@ -20,6 +22,60 @@ from actions import outbox
 from actions.settings import settings
 
 logger = logging.getLogger(__name__)
+
+
+class FlushBackoff:
+    """How long the outbox flusher sleeps before its next round.
+
+    While the API is down or busy (unreachable, 5xx — a 503 says "come back later"),
+    hammering it every few seconds only slows its recovery, and with several action
+    servers the retries would arrive in lockstep. So the wait doubles per failed round,
+    from `base` up to `cap`, shortened by up to a quarter at random, and drops back to
+    `base` as soon as a round delivers something or finds nothing waiting.
+    """
+
+    JITTER = 0.25
+
+    def __init__(
+        self, base: float, cap: float, random_fraction: Callable[[], float] = random.random
+    ) -> None:
+        self.base = base
+        self.cap = max(base, cap)
+        self.failures = 0
+        self._random = random_fraction
+
+    def after_round(self, delivered: int, still_waiting: bool) -> float:
+        """Seconds until the next round, given what this one achieved."""
+        if delivered or not still_waiting:
+            self.failures = 0
+            return self.base
+        self.failures += 1
+        # min() before the power would overflow after a very long outage.
+        delay = min(self.cap, self.base * 2 ** min(self.failures - 1, 32))
+        return max(self.base, delay * (1 - self.JITTER * self._random()))
+
+
+def flush_backoff_from_env() -> FlushBackoff:
+    base = settings.outbox_retry_s
+    # OUTBOX_RETRY_S (default 5 s) up to 12 times that (60 s) unless OUTBOX_RETRY_MAX_S.
+    cap = float(os.environ.get("OUTBOX_RETRY_MAX_S", 12 * base))
+    return FlushBackoff(base, cap)
+
+
+async def flush_outbox_forever(
+    backoff: FlushBackoff, sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
+) -> None:
+    while True:
+        delivered, still_waiting = 0, True
+        try:
+            delivered = await outbox.flush()
+            still_waiting = bool(outbox.pending())
+        except Exception:  # never let the flusher die; it is the safety net
+            logger.exception("outbox flush failed")
+        delay = backoff.after_round(delivered, still_waiting)
+        if backoff.failures:
+            logger.info("outbox: API unavailable, next try in %.0fs", delay)
+        await sleep(delay)
 
 
 def build_app(token: str | None = None):
@@ -35,17 +91,9 @@ def build_app(token: str | None = None):
             return response.json({"error": "unauthorised"}, status=401)
         return None
 
-    async def flush_outbox_forever():
-        while True:
-            try:
-                await outbox.flush()
-            except Exception:  # never let the flusher die; it is the safety net
-                logger.exception("outbox flush failed")
-            await asyncio.sleep(settings.outbox_retry_s)
-
     @app.listener("after_server_start")
     async def start_flusher(app, loop):
-        app.add_task(flush_outbox_forever())
+        app.add_task(flush_outbox_forever(flush_backoff_from_env()))
 
     return app
 

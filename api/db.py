@@ -1,15 +1,21 @@
-"""Database engines and the per-request session dependency."""
+"""Database engines, the per-request session dependency, and what to do when the
+database is busy or briefly unavailable."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
-from fastapi import Depends, Request
+import tenacity
+from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger("cadence.api.db")
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -56,14 +62,81 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API
     # In WAL mode NORMAL is still safe against application crashes and saves an fsync
     # per commit (two commits per chat turn).
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # SQLite waits this long for a lock itself; short, so that `retry_when_busy` (which
+    # rolls back and starts the unit of work again) keeps a request within its budget.
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+# --- busy or briefly unavailable ----------------------------------------------------------
+# A locked SQLite file, a PostgreSQL restart, a dropped connection or a deadlock fail one
+# attempt, not the request: a unit of work that is safe to repeat (a check-in is, through
+# its idempotency key) is rolled back and run again with exponential backoff and jitter.
+# The budget keeps the answer inside the action server's 3 s client timeout: at most
+# RETRY_ATTEMPTS attempts, no new one once RETRY_BUDGET_S has passed, each SQLite attempt
+# waiting at most SQLITE_BUSY_TIMEOUT_MS for a lock. What still fails becomes a 503 with
+# Retry-After (see get_session), never a 500: the outbox then delivers it later, once.
+SQLITE_BUSY_TIMEOUT_MS = 1000
+RETRY_ATTEMPTS = 4  # at t ≈ 0, 0.1, 0.3, 0.7 s (+ jitter): the budget allows no fifth
+RETRY_BUDGET_S = 1.5
+RETRY_AFTER_S = 2
+BUSY_DETAIL = "The database is busy right now. Please try again in a moment."
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Busy, locked, deadlocked or disconnected: worth another attempt."""
+    return isinstance(exc, OperationalError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
+
+
+def _roll_back(state: tenacity.RetryCallState) -> None:
+    session: Session = state.args[0]
+    session.rollback()  # a failed flush or commit leaves the session unusable until then
+    log.warning(
+        "database busy (%s), attempt %d; retrying in %.2fs",
+        type(state.outcome.exception()).__name__ if state.outcome else "?",
+        state.attempt_number,
+        state.upcoming_sleep,
+    )
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def retry_when_busy(
+    work: Callable[Concatenate[Session, P], R],
+) -> Callable[Concatenate[Session, P], R]:
+    """Run `work(session, ...)` again while the database is busy; only for work that is
+    safe to repeat after a rollback (it must commit last and be idempotent)."""
+    retrying = tenacity.retry(
+        retry=tenacity.retry_if_exception(is_transient),
+        stop=tenacity.stop_after_attempt(RETRY_ATTEMPTS)
+        | tenacity.stop_before_delay(RETRY_BUDGET_S),
+        wait=tenacity.wait_exponential(multiplier=0.1, max=0.8) + tenacity.wait_random(0, 0.1),
+        before_sleep=_roll_back,
+        reraise=True,
+    )
+    return retrying(work)
 
 
 def get_session(request: Request) -> Iterator[Session]:
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     with factory() as session:
-        yield session
+        try:
+            yield session
+        except DBAPIError as exc:
+            if not is_transient(exc):
+                raise
+            # Busy beyond the retry budget (or work that is not retried): this is temporary,
+            # so say when to come back (the outbox and the widget retry a 503) — not a 500.
+            log.warning("database unavailable: %s", type(exc.orig).__name__)
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                detail=BUSY_DETAIL,
+                headers={"Retry-After": str(RETRY_AFTER_S)},
+            ) from None
 
 
 DbSession = Annotated[Session, Depends(get_session)]

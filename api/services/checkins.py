@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.db import retry_when_busy
 from api.models import Checkin, User, utcnow
 from api.schemas import CheckinIn
 
@@ -40,6 +41,8 @@ def local_date(now: dt.datetime, timezone: str | None) -> dt.date:
     return now.astimezone(zoneinfo.ZoneInfo(timezone)).date() if timezone else now.date()
 
 
+# Safe to run again after a rollback: the idempotency key finds a commit whose reply was lost.
+@retry_when_busy
 def record(db: Session, user: User, body: CheckinIn) -> tuple[Checkin, bool]:
     """Store a check-in once per idempotency key; returns (row, created).
 
