@@ -6,12 +6,12 @@ import datetime as dt
 import zoneinfo
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.db import retry_when_busy
 from api.models import Checkin, User, utcnow
 from api.schemas import CheckinIn
+from api.services import idempotent
 
 
 def newest_first(db: Session, user_id: str, limit: int) -> list[Checkin]:
@@ -31,10 +31,15 @@ def all_oldest_first(db: Session, user_id: str) -> list[Checkin]:
     return list(db.scalars(query))
 
 
-def _existing(db: Session, user_id: str, key: str) -> Checkin | None:
-    return db.scalar(
-        select(Checkin).where(Checkin.user_id == user_id, Checkin.idempotency_key == key)
-    )
+def _amend_note(db: Session, row: Checkin, body: CheckinIn) -> Checkin:
+    """The scores are saved before the optional note is asked, so the same check-in comes
+    again with its note: only a note (and the places it names) may be added, once; the
+    scores of the first delivery stand."""
+    if body.note and not row.note:
+        row.note = body.note
+        row.locations = list(dict.fromkeys([*(row.locations or []), *(body.locations or [])]))
+        db.commit()
+    return row
 
 
 def local_date(now: dt.datetime, timezone: str | None) -> dt.date:
@@ -47,11 +52,11 @@ def record(db: Session, user: User, body: CheckinIn) -> tuple[Checkin, bool]:
     """Store a check-in once per idempotency key; returns (row, created).
 
     The action server retries on timeouts, so a replay must return the first row, not
-    create a second one or fail.
+    create a second one or fail. A replay may add the note (see _amend_note).
     """
-    existing = _existing(db, user.id, body.idempotency_key)
+    existing = idempotent.find(db, Checkin, user.id, body.idempotency_key)
     if existing is not None:
-        return existing, False
+        return _amend_note(db, existing, body), False
     now = utcnow()
     row = Checkin(
         user_id=user.id,
@@ -65,17 +70,7 @@ def record(db: Session, user: User, body: CheckinIn) -> tuple[Checkin, bool]:
         note=body.note,
         locations=body.locations,
     )
-    db.add(row)
-    try:
-        db.commit()
-    except IntegrityError:
-        # A concurrent replay won the race on the unique constraint: return its row.
-        db.rollback()
-        existing = _existing(db, user.id, body.idempotency_key)
-        if existing is None:
-            raise
-        return existing, False
-    return row, True
+    return idempotent.insert_once(db, row)
 
 
 def today_for(user: User, latest: dt.date | None) -> dt.date:

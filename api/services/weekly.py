@@ -7,11 +7,12 @@ import statistics
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.db import retry_when_busy
 from api.models import Checkin, User, WeeklyCheck, utcnow
 from api.schemas import PegOut, PegScore, WeeklyCheckIn, WeeklyCheckOut
+from api.services import idempotent
 from api.services.checkins import local_date
 
 PEG_PAIN_WINDOW_DAYS = 7
@@ -29,14 +30,6 @@ def newest_first(db: Session, user_id: str, limit: int) -> list[WeeklyCheck]:
     return list(db.scalars(query))
 
 
-def _existing(db: Session, user_id: str, key: str) -> WeeklyCheck | None:
-    return db.scalar(
-        select(WeeklyCheck).where(
-            WeeklyCheck.user_id == user_id, WeeklyCheck.idempotency_key == key
-        )
-    )
-
-
 def weekly_pain(db: Session, user_id: str, today: dt.date) -> float | None:
     """The PEG pain item: mean daily pain over the last 7 local days, None without any."""
     since = today - dt.timedelta(days=PEG_PAIN_WINDOW_DAYS - 1)
@@ -46,9 +39,11 @@ def weekly_pain(db: Session, user_id: str, today: dt.date) -> float | None:
     return round(statistics.fmean(pains), 1) if pains else None
 
 
+# Safe to run again after a rollback, like checkins.record.
+@retry_when_busy
 def record(db: Session, user: User, body: WeeklyCheckIn) -> tuple[WeeklyCheck, bool]:
     """Store once per idempotency key (the outbox may deliver twice); (row, created)."""
-    existing = _existing(db, user.id, body.idempotency_key)
+    existing = idempotent.find(db, WeeklyCheck, user.id, body.idempotency_key)
     if existing is not None:
         return existing, False
     now = utcnow()
@@ -61,16 +56,7 @@ def record(db: Session, user: User, body: WeeklyCheckIn) -> tuple[WeeklyCheck, b
         pain=weekly_pain(db, user.id, today),
         **body.model_dump(exclude={"user_id", "idempotency_key", "timezone"}),
     )
-    db.add(row)
-    try:
-        db.commit()
-    except IntegrityError:
-        db.rollback()
-        existing = _existing(db, user.id, body.idempotency_key)
-        if existing is None:
-            raise
-        return existing, False
-    return row, True
+    return idempotent.insert_once(db, row)
 
 
 def peg_course(rows_oldest_first: Sequence[WeeklyCheck]) -> PegOut | None:
