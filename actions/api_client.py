@@ -55,6 +55,17 @@ async def create_checkin(checkin: dict[str, Any]) -> dict[str, Any]:
     return await _request("POST", "/api/v1/internal/checkins", json=checkin)
 
 
+async def create_weekly_check(weekly: dict[str, Any]) -> dict[str, Any]:
+    """Store the weekly PEG / mood answers; idempotent on weekly["idempotency_key"]."""
+    return await _request("POST", "/api/v1/internal/weekly-checks", json=weekly)
+
+
+async def latest_weekly_checks(user_id: str, limit: int = 1) -> list[dict[str, Any]]:
+    return await _request(
+        "GET", f"/api/v1/internal/users/{user_id}/weekly-checks", params={"limit": limit}
+    )
+
+
 async def latest_checkins(user_id: str, limit: int = 1) -> list[dict[str, Any]]:
     return await _request(
         "GET", f"/api/v1/internal/users/{user_id}/checkins", params={"limit": limit}

@@ -1,4 +1,10 @@
-"""The daily check-in: validate answers, save through the outbox, stop on request."""
+"""The daily check-in: validate answers, save through the outbox, stop on request.
+
+The four scores are saved as soon as the last one is given, in the same bot turn that
+asks for the optional note (action_ask_checkin_note): four taps and the check-in is
+kept, even if the person leaves then. A note given afterwards amends the same check-in
+(same idempotency key).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import uuid
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -15,7 +21,9 @@ from actions import api_client, outbox
 from actions.scales import REASKS, parse_scale
 
 SCALES = ("pain", "fatigue", "sleep_quality", "stress")
-CHECKIN_SLOTS = (*SCALES, "checkin_note", "body_location")
+CHECKIN_SLOTS = (
+    *SCALES, "checkin_note", "body_location", "checkin_key", "checkin_copied", "checkin_copy_ok"
+)
 NOTHING_TO_ADD = {"no", "nope", "nothing", "none", "nothing to add", "no thanks", "n/a", "-"}
 MAX_NOTE_CHARS = 1000
 # "same as yesterday", "same as last time", "no change from before"
@@ -47,6 +55,19 @@ def with_locations(tracker: Tracker, result: dict[str, Any]) -> dict[str, Any]:
 class ValidateCheckinForm(FormValidationAction):
     def name(self) -> str:
         return "validate_checkin_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain):
+        # Only copied scores ("same as yesterday") need a yes before they are saved.
+        if tracker.get_slot("checkin_copied"):
+            return domain_slots
+        return [slot for slot in domain_slots if slot != "checkin_copy_ok"]
+
+    async def validate_checkin_copy_ok(self, value, dispatcher, tracker, domain: DomainDict):
+        if value:
+            return {"checkin_copy_ok": True}
+        dispatcher.utter_message(text="OK, let's go one by one.")
+        return {**{scale: None for scale in SCALES}, "checkin_copied": None,
+                "checkin_copy_ok": None}
 
     def _validate_scale(
         self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
@@ -80,8 +101,8 @@ class ValidateCheckinForm(FormValidationAction):
 
 
 async def copy_last_checkin(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict:
-    """"Same as yesterday": pre-fill the four scales from the last check-in, then let the
-    note question double as the confirmation (anything different can be said there)."""
+    """"Same as yesterday": pre-fill the four scales from the last check-in; the form then
+    asks to confirm them (action_ask_checkin_copy_ok) before anything is saved."""
     try:
         latest = await api_client.latest_checkins(tracker.sender_id, limit=1)
     except (api_client.ApiError, api_client.ApiUnavailable):
@@ -93,11 +114,7 @@ async def copy_last_checkin(dispatcher: CollectingDispatcher, tracker: Tracker) 
         )
         return {"pain": None}
     last = latest[0]
-    dispatcher.utter_message(
-        text=f"I've copied your last check-in: {summary(last)} "
-        "If anything is different today, tell me in the next answer."
-    )
-    return {scale: float(last[scale]) for scale in SCALES}
+    return {**{scale: float(last[scale]) for scale in SCALES}, "checkin_copied": True}
 
 
 class ActionStartCheckin(Action):
@@ -123,11 +140,11 @@ def _metadata(tracker: Tracker) -> dict[str, Any]:
     return tracker.latest_message.get("metadata") or {}
 
 
-def build_checkin(tracker: Tracker) -> dict[str, Any]:
+def build_checkin(tracker: Tracker, key: str | None = None) -> dict[str, Any]:
     note = tracker.get_slot("checkin_note") or None
     return {
         "user_id": tracker.sender_id,
-        "idempotency_key": str(uuid.uuid4()),
+        "idempotency_key": key or tracker.get_slot("checkin_key") or str(uuid.uuid4()),
         **{s: int(tracker.get_slot(s)) for s in SCALES},
         "note": note,
         "locations": list(dict.fromkeys(tracker.get_slot("body_location") or [])),
@@ -142,38 +159,107 @@ def summary(checkin: dict[str, Any]) -> str:
     )
 
 
+async def save(checkin: dict[str, Any]) -> str:
+    """Keep the check-in (outbox first, so an API outage loses nothing), then deliver it.
+    Returns "saved", "waiting" (kept for later delivery) or "refused"."""
+    outbox.put(checkin)
+    try:
+        stored = await outbox.deliver(checkin)
+    except outbox.Waiting:
+        return "waiting"
+    return "saved" if stored is not None else "refused"
+
+
+NOTE_QUESTION = (
+    "Anything to add — where it hurts, what you did, what helped? "
+    'Type it, or tap "Nothing to add".'
+)
+NOTHING_TO_ADD_BUTTON = {"title": "Nothing to add", "payload": "/deny"}
+NEXT_STEPS = [
+    {"title": "Suggest a technique", "payload": "/ask_technique"},
+    {"title": "Show my progress", "payload": "/show_progress"},
+]
+
+
+class ActionAskCheckinCopyOk(Action):
+    def name(self) -> str:
+        return "action_ask_checkin_copy_ok"
+
+    async def run(self, dispatcher, tracker, domain):
+        copied = {scale: int(tracker.get_slot(scale) or 0) for scale in SCALES}
+        dispatcher.utter_message(
+            text=f"I've copied your last check-in: {summary(copied)} Save the same for today?",
+            buttons=[
+                {"title": "Yes, save them", "payload": "/affirm"},
+                {"title": "No, change them", "payload": "/deny"},
+            ],
+        )
+        return []
+
+
+class ActionAskCheckinNote(Action):
+    """Saves the four scores, then asks for the optional note — in one bot turn."""
+
+    def name(self) -> str:
+        return "action_ask_checkin_note"
+
+    async def run(self, dispatcher, tracker, domain):
+        if tracker.get_slot("checkin_key"):
+            # Asked again after an interruption: already saved, only the note is open.
+            dispatcher.utter_message(text=NOTE_QUESTION, buttons=[NOTHING_TO_ADD_BUTTON])
+            return []
+        checkin = build_checkin(tracker)
+        outcome = await save(checkin)
+        if outcome == "refused":
+            dispatcher.utter_message(
+                text="Sorry, I couldn't save that check-in. Please try again later."
+            )
+            return [*_reset(), ActiveLoop(None)]
+        if outcome == "waiting":
+            said = (
+                f"Thanks — I've noted it: {summary(checkin)} I can't reach your records "
+                "right now, so I'm keeping it safe and will save it as soon as they're "
+                "back. You don't need to do anything."
+            )
+        else:
+            said = f"Saved, thank you. {summary(checkin)}"
+        dispatcher.utter_message(text=f"{said}\n\n{NOTE_QUESTION}", buttons=[NOTHING_TO_ADD_BUTTON])
+        return [SlotSet("checkin_key", checkin["idempotency_key"])]
+
+
 class ActionSubmitCheckin(Action):
+    """The form is done: the scores were saved at the note question; add the note."""
+
     def name(self) -> str:
         return "action_submit_checkin"
 
     async def run(self, dispatcher, tracker, domain):
-        checkin = build_checkin(tracker)
-        # Written to disk before anything else, so an API outage loses nothing.
-        outbox.put(checkin)
-        try:
-            stored = await outbox.deliver(checkin)
-        except outbox.Waiting:
-            dispatcher.utter_message(
-                text=(
-                    f"Thanks — I've noted it: {summary(checkin)} I can't reach your "
-                    "records right now, so I'm keeping it safe and will save it as soon "
-                    "as they're back. You don't need to do anything."
-                )
-            )
-            return _reset()
-        if stored is None:
-            dispatcher.utter_message(
-                text="Sorry, I couldn't save that check-in. Please try again later."
-            )
-            return _reset()
-        dispatcher.utter_message(
-            text=f"Saved, thank you. {summary(checkin)}",
-            buttons=[
-                {"title": "Suggest a technique", "payload": "/ask_technique"},
-                {"title": "Show my progress", "payload": "/show_progress"},
-            ],
-        )
+        if not tracker.get_slot("checkin_key"):
+            return _reset()  # nothing was saved (refused); the user was told then
+        if tracker.get_slot("checkin_note"):
+            outcome = await save(build_checkin(tracker))
+            text = {
+                "saved": "I've added your note to today's check-in.",
+                "waiting": "I've kept your note with the check-in and will save it as soon "
+                "as I can reach your records.",
+                "refused": "Sorry, I couldn't add that note. Your scores are saved.",
+            }[outcome]
+        else:
+            text = "All done — thank you for checking in."
+        dispatcher.utter_message(text=text, buttons=NEXT_STEPS)
         return _reset()
+
+
+class ActionConfirmStopCheckin(Action):
+    def name(self) -> str:
+        return "action_confirm_stop_checkin"
+
+    async def run(self, dispatcher, tracker, domain):
+        if tracker.get_slot("checkin_key"):
+            dispatcher.utter_message(response="utter_checkin_confirm_skip_note")
+        else:
+            dispatcher.utter_message(response="utter_checkin_confirm_stop")
+        return []
 
 
 class ActionCancelCheckin(Action):
@@ -181,5 +267,8 @@ class ActionCancelCheckin(Action):
         return "action_cancel_checkin"
 
     async def run(self, dispatcher, tracker, domain):
-        dispatcher.utter_message(response="utter_checkin_stopped")
+        if tracker.get_slot("checkin_key"):
+            dispatcher.utter_message(response="utter_checkin_saved_without_note")
+        else:
+            dispatcher.utter_message(response="utter_checkin_stopped")
         return _reset()

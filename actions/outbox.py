@@ -1,4 +1,5 @@
-"""A durable outbox for check-ins, so nothing a user typed is lost when the API is down.
+"""A durable outbox for check-ins (daily and weekly), so nothing a user typed is lost
+when the API is down.
 
 Every check-in is written here first (SQLite, in the data directory), then delivered.
 A delivered row is deleted; an undeliverable one waits for the background flusher
@@ -41,9 +42,12 @@ def _connect(path: Path | None = None) -> sqlite3.Connection:
 
 
 def put(checkin: dict[str, Any], path: Path | None = None) -> None:
+    """Queue an item; the same key again replaces the waiting body (a note added later)
+    but keeps its place in the queue."""
     with closing(_connect(path)) as conn, conn:
         conn.execute(
-            "INSERT OR IGNORE INTO outbox (idempotency_key, body, created_at) VALUES (?, ?, ?)",
+            "INSERT INTO outbox (idempotency_key, body, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (idempotency_key) DO UPDATE SET body = excluded.body",
             (checkin["idempotency_key"], json.dumps(checkin), time.time()),
         )
 
@@ -54,9 +58,13 @@ def pending(path: Path | None = None) -> list[dict[str, Any]]:
     return [json.loads(body) for (body,) in rows]
 
 
-def _remove(key: str, path: Path | None = None) -> None:
+def _remove(item: dict[str, Any], path: Path | None = None) -> None:
+    # Only the version that was delivered: a note added meanwhile must still go out.
     with closing(_connect(path)) as conn, conn:
-        conn.execute("DELETE FROM outbox WHERE idempotency_key = ?", (key,))
+        conn.execute(
+            "DELETE FROM outbox WHERE idempotency_key = ? AND body = ?",
+            (item["idempotency_key"], json.dumps(item)),
+        )
 
 
 def _count_attempt(key: str, path: Path | None = None) -> None:
@@ -81,8 +89,13 @@ async def deliver(checkin: dict[str, Any], path: Path | None = None) -> dict[str
     Raises Waiting if the API is unreachable (then it stays queued).
     """
     key = checkin["idempotency_key"]
+    # Weekly checks ride the same outbox; their body says so (kind is not sent).
+    body = {k: v for k, v in checkin.items() if k != "kind"}
+    send = api_client.create_weekly_check if checkin.get("kind") == "weekly" else (
+        api_client.create_checkin
+    )
     try:
-        stored = await api_client.create_checkin(checkin)
+        stored = await send(body)
     except api_client.ApiUnavailable as exc:
         _count_attempt(key, path)
         raise Waiting from exc
@@ -95,7 +108,7 @@ async def deliver(checkin: dict[str, Any], path: Path | None = None) -> dict[str
         # invalid): drop it, since keeping it would hold health data nobody can claim.
         logger.warning("dropping undeliverable check-in (API said %s)", exc.status)
         stored = None
-    _remove(key, path)
+    _remove(checkin, path)
     return stored
 
 

@@ -77,6 +77,9 @@ class ActionShowProgress(Action):
         flare = insights.get("flare")
         if flare:
             lines.append(flare["suggestion"])
+        peg = insights.get("peg")
+        if peg:
+            lines.append(peg["message"])
         buttons = []
         if topic:
             buttons.append({"title": "Why do they go together?",

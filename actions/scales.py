@@ -74,3 +74,30 @@ REASKS = {
     ),
     "out_of_range": "That's outside the scale. Please pick a whole number from 0 to 10.",
 }
+
+
+# PHQ-2 / GAD-2 answers, how often over the last two weeks: 0 not at all, 1 several days,
+# 2 more than half the days, 3 nearly every day.
+_FREQUENCY_WORDS = (
+    # Longest first, so "not at all" is not read as a bare "all".
+    (re.compile(r"\bmore than half\b|\bmost days\b|\bhalf the (days|time)\b"), 2),
+    (re.compile(r"\b(nearly|almost|pretty much) (every|each) ?day\b|\bevery ?day\b|\bdaily\b"
+                r"|\ball the time\b|\bconstantly\b"), 3),
+    (re.compile(r"\bnot at all\b|\bnever\b|\bnot really\b|\bno\b|\bnone\b|\bnope\b"), 0),
+    (re.compile(r"\bseveral days\b|\bsome days\b|\ba few days\b|\bsometimes\b"
+                r"|\bonce or twice\b|\boccasionally\b"), 1),
+)
+FREQUENCY_REASK = (
+    "Please tap one of the answers, or type: not at all, several days, "
+    "more than half the days, or nearly every day."
+)
+
+
+def parse_frequency(text: str) -> int | None:
+    """Read a frequency answer: a tapped 0–3, a digit, or words like "several days"."""
+    cleaned = text.lower().strip()
+    found = {value for pattern, value in _FREQUENCY_WORDS if pattern.search(cleaned)}
+    digits = {int(d) for d in re.findall(r"(?<![\d.-])\d+(?![\d.])", cleaned)}
+    if not found and len(digits) == 1 and digits <= {0, 1, 2, 3}:
+        return digits.pop()
+    return found.pop() if len(found) == 1 and not digits else None

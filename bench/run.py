@@ -63,15 +63,16 @@ def measure_turns(stack: Stack, turns: int) -> dict[str, list[float]]:
         if i % TURNS_PER_USER == 0:
             chat = ChatClient(stack.api_url)
         faq.append(timed(partial(chat.say, "why does pain make me so tired?")))
-    # Each check-in: start, four scale taps (the first three are "steps"), note = final.
+    # Each check-in: start, four scale taps. The first three are "steps"; the fourth is
+    # the final turn, which saves (action → API → database) and asks for the note.
     while len(final) < turns:
         chat = ChatClient(stack.api_url)
         chat.say("I want to do a check-in")
         for score in (4, 5, 6):
             step.append(timed(partial(chat.click, f'/inform{{"score": {score}}}')))
-        chat.click('/inform{"score": 3}')
-        final.append(timed(partial(chat.click, "/deny")))
+        final.append(timed(partial(chat.click, '/inform{"score": 3}')))
         assert "Saved" in chat.text(), chat.last
+        chat.click("/deny")
     return {"FAQ question": faq, "check-in step": step[:turns], "check-in final turn": final}
 
 

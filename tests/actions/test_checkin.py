@@ -8,7 +8,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import outbox
 from actions.checkin import (
+    ActionAskCheckinCopyOk,
+    ActionAskCheckinNote,
     ActionCancelCheckin,
+    ActionConfirmStopCheckin,
     ActionStartCheckin,
     ActionSubmitCheckin,
     ValidateCheckinForm,
@@ -30,41 +33,96 @@ def stored_checkins(api, user_id):
     return response.json()
 
 
-async def test_submit_saves_the_checkin_and_clears_the_form(api, user_id):
+SCORES = {k: FILLED[k] for k in ("pain", "fatigue", "sleep_quality", "stress", "timezone")}
+
+
+def slot_events(events) -> dict:
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+async def test_the_note_question_saves_the_scores_in_the_same_turn(api, user_id):
+    """Four answers and the check-in is kept: the fifth bot turn saves and asks the note."""
     dispatcher = CollectingDispatcher()
-    events = await ActionSubmitCheckin().run(dispatcher, tracker_for(user_id, FILLED), {})
+    events = await ActionAskCheckinNote().run(dispatcher, tracker_for(user_id, SCORES), {})
 
     rows = stored_checkins(api, user_id)
-    assert len(rows) == 1
-    row = rows[0]
-    assert (row["pain"], row["fatigue"], row["sleep_quality"], row["stress"]) == (6, 7, 3, 5)
+    assert [(r["pain"], r["fatigue"], r["sleep_quality"], r["stress"], r["note"])
+            for r in rows] == [(6, 7, 3, 5, None)]
+    [message] = dispatcher.messages
+    assert "Saved" in message["text"] and "Pain 6, fatigue 7, sleep 3, stress 5" in message["text"]
+    assert "Anything to add" in message["text"]
+    assert [b["title"] for b in message["buttons"]] == ["Nothing to add"]
+    key = slot_events(events)["checkin_key"]
+    assert key and outbox.pending() == []
+
+    # Asked again after an interruption: the question only, nothing saved twice.
+    again = CollectingDispatcher()
+    await ActionAskCheckinNote().run(again, tracker_for(user_id, {**SCORES, "checkin_key": key}),
+                                     {})
+    assert "Saved" not in again.messages[0]["text"]
+    assert len(stored_checkins(api, user_id)) == 1
+
+
+async def test_a_note_amends_the_saved_checkin_and_the_form_is_cleared(api, user_id):
+    ask = await ActionAskCheckinNote().run(CollectingDispatcher(), tracker_for(user_id, SCORES),
+                                           {})
+    key = slot_events(ask)["checkin_key"]
+    dispatcher = CollectingDispatcher()
+    events = await ActionSubmitCheckin().run(
+        dispatcher, tracker_for(user_id, {**FILLED, "checkin_key": key}), {}
+    )
+    [row] = stored_checkins(api, user_id)
     assert row["note"] == "worse after shopping"
     assert row["locations"] == ["lower back", "knees"]
-    assert "Saved" in dispatcher.messages[0]["text"]
-    assert "Pain 6, fatigue 7, sleep 3, stress 5" in dispatcher.messages[0]["text"]
-    cleared = {e["name"] for e in events if e["event"] == "slot" and e["value"] is None}
-    assert {"pain", "fatigue", "sleep_quality", "stress", "checkin_note"} <= cleared
+    assert "added your note" in dispatcher.messages[0]["text"]
+    assert {b["payload"] for b in dispatcher.messages[0]["buttons"]} == {
+        "/ask_technique", "/show_progress"
+    }
+    cleared = {name for name, value in slot_events(events).items() if value is None}
+    assert {"pain", "fatigue", "sleep_quality", "stress", "checkin_note", "checkin_key"} <= cleared
     assert outbox.pending() == []
 
 
-async def test_api_down_keeps_the_checkin_and_says_so(api, user_id, monkeypatch):
+async def test_nothing_to_add_keeps_the_checkin_as_it_was(api, user_id):
+    ask = await ActionAskCheckinNote().run(CollectingDispatcher(), tracker_for(user_id, SCORES),
+                                           {})
+    dispatcher = CollectingDispatcher()
+    await ActionSubmitCheckin().run(
+        dispatcher,
+        tracker_for(user_id, {**SCORES, "checkin_note": "", **slot_events(ask)}), {},
+    )
+    [row] = stored_checkins(api, user_id)
+    assert row["note"] is None
+    assert "All done" in dispatcher.messages[0]["text"]
+
+
+async def test_api_down_keeps_the_checkin_and_its_note_and_says_so(api, user_id, monkeypatch):
     from actions import api_client
 
     down = api_client.settings.__class__(**{**api_client.settings.__dict__,
                                             "api_url": "http://127.0.0.1:9"})
     monkeypatch.setattr(api_client, "settings", down)
     dispatcher = CollectingDispatcher()
-    await ActionSubmitCheckin().run(dispatcher, tracker_for(user_id, FILLED), {})
-
+    ask = await ActionAskCheckinNote().run(dispatcher, tracker_for(user_id, SCORES), {})
     assert "can't reach" in dispatcher.messages[0]["text"]
+    assert "Anything to add" in dispatcher.messages[0]["text"]
     assert len(outbox.pending()) == 1
+
+    # The note joins the waiting check-in rather than queueing a second one.
+    noted = CollectingDispatcher()
+    await ActionSubmitCheckin().run(noted, tracker_for(user_id, {**FILLED, **slot_events(ask)}),
+                                    {})
+    assert "kept your note" in noted.messages[0]["text"]
+    [waiting] = outbox.pending()
+    assert waiting["note"] == "worse after shopping"
     assert stored_checkins(api, user_id) == []
 
     # The API is back: the flusher delivers it once, and again is a no-op.
     monkeypatch.setattr(api_client, "settings", outbox.settings)
     assert await outbox.flush() == 1
     assert await outbox.flush() == 0
-    assert len(stored_checkins(api, user_id)) == 1
+    [row] = stored_checkins(api, user_id)
+    assert (row["pain"], row["note"]) == (6, "worse after shopping")
 
 
 async def test_redelivery_is_not_duplicated(api, user_id):
@@ -124,12 +182,25 @@ async def test_resuming_an_interrupted_checkin_says_answers_were_kept():
 
 async def test_cancel_saves_nothing(api, user_id):
     dispatcher = CollectingDispatcher()
-    events = await ActionCancelCheckin().run(dispatcher, tracker_for(user_id, FILLED), {})
+    events = await ActionCancelCheckin().run(dispatcher, tracker_for(user_id, SCORES), {})
     assert stored_checkins(api, user_id) == []
+    assert dispatcher.messages[0]["response"] == "utter_checkin_stopped"
     assert all(e["value"] is None for e in events if e["event"] == "slot")
 
 
-async def test_same_as_yesterday_copies_the_last_checkin(api, user_id):
+async def test_stop_at_the_note_question_says_the_scores_are_kept():
+    saved = tracker_for("u1", {**SCORES, "checkin_key": "k"})
+    confirm, cancel = CollectingDispatcher(), CollectingDispatcher()
+    await ActionConfirmStopCheckin().run(confirm, saved, {})
+    await ActionCancelCheckin().run(cancel, saved, {})
+    assert confirm.messages[0]["response"] == "utter_checkin_confirm_skip_note"
+    assert cancel.messages[0]["response"] == "utter_checkin_saved_without_note"
+    unsaved = CollectingDispatcher()
+    await ActionConfirmStopCheckin().run(unsaved, tracker_for("u1", SCORES), {})
+    assert unsaved.messages[0]["response"] == "utter_checkin_confirm_stop"
+
+
+async def test_same_as_yesterday_copies_the_last_checkin_then_asks_to_confirm(api, user_id):
     from actions.checkin import build_checkin
 
     checkin = build_checkin(tracker_for(user_id, FILLED))
@@ -137,8 +208,34 @@ async def test_same_as_yesterday_copies_the_last_checkin(api, user_id):
     dispatcher = CollectingDispatcher()
     tracker = tracker_for(user_id, {}, text="same as yesterday", active_loop="checkin_form")
     result = await ValidateCheckinForm().validate_pain("same as yesterday", dispatcher, tracker, {})
-    assert result == {"pain": 6.0, "fatigue": 7.0, "sleep_quality": 3.0, "stress": 5.0}
-    assert "Pain 6, fatigue 7, sleep 3, stress 5" in dispatcher.messages[0]["text"]
+    assert result == {"pain": 6.0, "fatigue": 7.0, "sleep_quality": 3.0, "stress": 5.0,
+                      "checkin_copied": True}
+    slots = ["pain", "fatigue", "sleep_quality", "stress", "checkin_copy_ok", "checkin_note"]
+    copied = tracker_for(user_id, result, active_loop="checkin_form")
+    assert await ValidateCheckinForm().required_slots(slots, dispatcher, copied, {}) == slots
+    asked = CollectingDispatcher()
+    await ActionAskCheckinCopyOk().run(asked, copied, {})
+    assert "Pain 6, fatigue 7, sleep 3, stress 5" in asked.messages[0]["text"]
+    assert [b["payload"] for b in asked.messages[0]["buttons"]] == ["/affirm", "/deny"]
+    # Nothing is saved before the yes (the note question saves).
+    assert len(stored_checkins(api, user_id)) == 1
+
+
+async def test_a_fresh_checkin_does_not_ask_to_confirm_copied_scores():
+    slots = ["pain", "fatigue", "sleep_quality", "stress", "checkin_copy_ok", "checkin_note"]
+    tracker = tracker_for("u1", {}, active_loop="checkin_form")
+    form = ValidateCheckinForm()
+    required = await form.required_slots(slots, CollectingDispatcher(), tracker, {})
+    assert "checkin_copy_ok" not in required
+
+
+async def test_no_to_copied_scores_goes_one_by_one():
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_for("u1", {"pain": 6.0, "checkin_copied": True}, intent="deny")
+    result = await ValidateCheckinForm().validate_checkin_copy_ok(False, dispatcher, tracker, {})
+    assert result == {"pain": None, "fatigue": None, "sleep_quality": None, "stress": None,
+                      "checkin_copied": None, "checkin_copy_ok": None}
+    assert "one by one" in dispatcher.messages[0]["text"]
 
 
 async def test_same_as_yesterday_without_history_asks_normally(api, user_id):

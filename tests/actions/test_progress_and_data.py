@@ -31,7 +31,18 @@ async def test_progress_reports_this_users_averages(api, user_id):
     await ActionShowProgress().run(dispatcher, tracker_for(user_id, {}), {})
     text = dispatcher.messages[0]["text"]
     assert "pain 5.0" in text and "fatigue 7.0" in text
+    assert "PEG" not in text  # no weekly answers yet
     assert any(m.get("custom", {}).get("url") == "/insights.html" for m in dispatcher.messages)
+
+    requests.post(
+        f"{api.api_url}/api/v1/internal/weekly-checks",
+        headers={"X-Service-Key": env["SERVICE_KEY"]},
+        json={"user_id": user_id, "idempotency_key": "w", "enjoyment": 6, "activity": 4},
+        timeout=10,
+    ).raise_for_status()
+    dispatcher = CollectingDispatcher()
+    await ActionShowProgress().run(dispatcher, tracker_for(user_id, {}), {})
+    assert "Your PEG score is 5.0" in dispatcher.messages[0]["text"]
 
 
 def test_correlation_is_explained_with_days_and_caveat():

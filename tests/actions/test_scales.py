@@ -35,3 +35,31 @@ def test_refuses_with_a_reason(typed, problem):
 def test_every_refusal_says_what_is_accepted():
     for message in REASKS.values():
         assert "0" in message and "10" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Not at all", 0),
+        ("never", 0),
+        ("several days", 1),
+        ("sometimes", 1),
+        ("a few days", 1),
+        ("More than half the days", 2),
+        ("most days", 2),
+        ("nearly every day", 3),
+        ("every day", 3),
+        ("all the time", 3),
+        ("2", 2),
+        ("0", 0),
+        ("7", None),  # a 0–10 answer in the wrong place
+        ("several days, maybe nearly every day", None),
+        ("1.5", None),
+        ("blue", None),
+        ("", None),
+    ],
+)
+def test_frequency_answers(text, expected):
+    from actions.scales import parse_frequency
+
+    assert parse_frequency(text) == expected

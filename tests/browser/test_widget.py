@@ -72,6 +72,21 @@ RICH_INSIGHTS = {
         "measures": {"pain": {"value": 8.0, "baseline": 5.6}},
         "suggestion": "It may help to use your flare plan.",
     },
+    "peg": {
+        "scores": [
+            {"local_date": "2026-10-07", "peg": 7.0},
+            {"local_date": "2026-10-14", "peg": 6.0},
+            {"local_date": "2026-10-21", "peg": 4.0},
+        ],
+        "latest": 4.0,
+        "latest_local_date": "2026-10-21",
+        "first": 7.0,
+        "first_local_date": "2026-10-07",
+        "n_weeks": 3,
+        "change_pct": -42.9,
+        "meaningful_improvement": True,
+        "message": "Your PEG score went from 7.0 to 4.0, 43% lower.",
+    },
     "correlations": {
         "pain_fatigue": {
             "r": 0.48,
@@ -346,6 +361,8 @@ def test_axe_chat_and_insights(page: Page, results_dir: Path) -> None:
     page.route("**/api/v1/me/insights*", lambda route: route.fulfill(json=RICH_INSIGHTS))
     open_insights(page)
     expect(page.locator(".flare")).to_be_visible()
+    expect(page.locator(".peg-card")).to_contain_text("43% lower")
+    expect(page.locator(".peg-weeks li")).to_have_count(3)
     expect(page.locator(".pattern")).to_have_count(3)
     serious = axe_scan(page, "insights-rich", results_dir)
     assert not serious, describe(serious)

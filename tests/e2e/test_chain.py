@@ -21,13 +21,18 @@ def tracker_events(stack, sender_id: str) -> list[dict]:
     return response.json()["events"]
 
 
-def complete_checkin_by_buttons(chat, scores=(6, 7, 3, 5)) -> None:
+def complete_checkin_by_buttons(chat, scores=(6, 7, 3, 5)) -> int:
+    """Returns how many bot turns it took until the check-in was saved."""
     chat.say("I'd like to do a check-in")
+    bot_turns = 1
     for score in scores:
         assert any(b["payload"] == f'/inform{{"score": {score}}}'
                    for m in chat.last for b in m.get("buttons", [])), chat.last
         chat.click(f'/inform{{"score": {score}}}')
+        bot_turns += 1
+    assert "Saved" in chat.text(), chat.last
     chat.click_title("Nothing to add")
+    return bot_turns
 
 
 def test_no_token_or_a_bad_token_is_refused(stack):
@@ -37,9 +42,20 @@ def test_no_token_or_a_bad_token_is_refused(stack):
     assert requests.post(url, json={"message": "hi"}, headers=bad, timeout=10).status_code == 401
 
 
+def test_checkin_by_buttons_is_saved_in_five_bot_turns(chat):
+    chat.say("I'd like to do a check-in")
+    for turn, score in enumerate((6, 7, 3, 5), start=2):
+        assert chat.get("/api/v1/me/checkins").json() == [], f"saved early, at turn {turn - 1}"
+        chat.click(f'/inform{{"score": {score}}}')
+    # Bot turn 5 saves the scores and asks for the optional note in the same message.
+    assert "Saved" in chat.text() and "Anything to add" in chat.text(), chat.last
+    assert len(chat.get("/api/v1/me/checkins").json()) == 1
+    chat.click_title("Nothing to add")
+    assert "All done" in chat.text()
+
+
 def test_checkin_by_buttons_is_stored_and_readable(chat):
-    complete_checkin_by_buttons(chat)
-    assert "Saved" in chat.text()
+    assert complete_checkin_by_buttons(chat) == 5
     rows = chat.get("/api/v1/me/checkins").json()
     assert len(rows) == 1
     assert (rows[0]["pain"], rows[0]["fatigue"], rows[0]["sleep_quality"], rows[0]["stress"]) == (
@@ -140,8 +156,83 @@ def test_same_as_yesterday_copies_the_last_checkin(chat):
     chat.say("let's do a check-in")
     chat.say("same as yesterday")
     assert "copied your last check-in" in chat.text()
+    assert len(chat.get("/api/v1/me/checkins").json()) == 1, "saved before the yes"
+    chat.click_title("Yes, save them")
+    assert "Saved" in chat.text()
     chat.click_title("Nothing to add")
     rows = chat.get("/api/v1/me/checkins").json()
     assert [(r["pain"], r["fatigue"], r["sleep_quality"], r["stress"]) for r in rows] == [
         (5, 6, 4, 3), (5, 6, 4, 3)
     ]
+
+
+def test_same_as_yesterday_can_be_changed_one_by_one(chat):
+    complete_checkin_by_buttons(chat, scores=(5, 6, 4, 3))
+    chat.say("let's do a check-in")
+    chat.say("same as yesterday")
+    chat.click_title("No, change them")
+    assert "one by one" in chat.text() and "pain" in chat.text().lower()
+    complete_rest = (8, 7, 2, 6)
+    for score in complete_rest:
+        chat.click(f'/inform{{"score": {score}}}')
+    chat.click_title("Nothing to add")
+    rows = chat.get("/api/v1/me/checkins").json()
+    assert [(r["pain"], r["fatigue"], r["sleep_quality"], r["stress"]) for r in rows] == [
+        (8, 7, 2, 6), (5, 6, 4, 3)
+    ]
+
+
+def test_weekly_questions_are_offered_once_and_screen_mood_only_with_consent(chat):
+    complete_checkin_by_buttons(chat, scores=(6, 7, 3, 5))
+    assert "Once a week" in chat.text()
+    chat.click_title("Yes, ask me")
+    assert "enjoying life" in chat.text()
+    chat.click('/inform{"score": 7}')
+    chat.say("about a 5")
+    assert "mood and worry" in chat.text()
+    chat.click_title("Yes")
+    assert "little interest or pleasure" in chat.text()
+    chat.click_title("More than half the days")
+    chat.say("several days")  # typed works too
+    chat.click_title("Nearly every day")
+    chat.click_title("Not at all")
+    assert "talk to a professional" in chat.text()
+    assert "Pfizer" in chat.text()
+    assert "didn't quite get" not in chat.text(), chat.last
+    [row] = chat.get("/api/v1/me/weekly-checks").json()
+    assert (row["enjoyment"], row["activity"], row["phq2"], row["gad2"]) == (7, 5, 3, 3)
+    assert row["peg"] == round((6 + 7 + 5) / 3, 1)
+
+    # Answered this week: the next check-in does not offer them again.
+    complete_checkin_by_buttons(chat, scores=(5, 5, 5, 5))
+    assert "Once a week" not in chat.text()
+
+
+def test_weekly_questions_can_be_declined(chat):
+    complete_checkin_by_buttons(chat)
+    chat.click_title("Not now")
+    assert "another day" in chat.text() and "didn't quite get" not in chat.text(), chat.last
+    assert chat.get("/api/v1/me/weekly-checks").json() == []
+    complete_checkin_by_buttons(chat)
+    assert "Once a week" not in chat.text(), "not asked again the same day"
+
+
+def test_weekly_questions_without_the_mood_screens(chat):
+    complete_checkin_by_buttons(chat, scores=(4, 5, 6, 2))
+    chat.click_title("Yes, ask me")
+    chat.click('/inform{"score": 3}')
+    chat.click('/inform{"score": 2}')
+    chat.click_title("Skip them")
+    assert "PEG score is 3.0" in chat.text(), chat.last
+    assert "professional" not in chat.text() and "didn't quite get" not in chat.text()
+    [row] = chat.get("/api/v1/me/weekly-checks").json()
+    assert (row["peg"], row["phq2"], row["gad2"]) == (3.0, None, None)
+
+
+def test_a_crisis_during_the_weekly_questions_wins(chat):
+    complete_checkin_by_buttons(chat)
+    chat.click_title("Yes, ask me")
+    chat.click('/inform{"score": 4}')
+    chat.say("i want to end my life")
+    assert "116 123" in chat.text()  # Samaritans, for the en-GB widget
+    assert chat.get("/api/v1/me/weekly-checks").json() == []

@@ -32,8 +32,8 @@ def test_api_down_during_a_checkin_delivers_it_later(stack, chat):
     stack.processes["api_internal"].stop()
     try:
         answer_scales(chat, (3,))
-        chat.click("/deny")
         assert "can't reach your records" in chat.text()
+        chat.click("/deny")
         assert chat.get("/api/v1/me/checkins").json() == []
     finally:
         stack.processes["api_internal"].start()
@@ -64,7 +64,7 @@ def test_rasa_restart_mid_checkin_resumes_where_it_was(stack, chat):
     answer_scales(chat, (7, 8))
     stack.restart("rasa")
     answer_scales(chat, (2, 6))
-    chat.click("/deny")
     assert "Saved" in chat.text()
+    chat.click("/deny")
     row = chat.get("/api/v1/me/checkins").json()[0]
     assert (row["pain"], row["fatigue"], row["sleep_quality"], row["stress"]) == (7, 8, 2, 6)

@@ -61,8 +61,9 @@ def test_logs_hold_no_message_text_or_health_values(stack, chat):
     chat.say("my pain is a solid seven today")
     for score in (3, 8, 2):
         chat.click(f'/inform{{"score": {score}}}')
-    chat.say(note)
     assert "Saved" in chat.text()
+    chat.say(note)
+    assert "added your note" in chat.text()
     logs = "\n".join(stack.logs(name) for name in stack.processes)
     for secret in (note, "solid seven", chat.token):
         assert secret not in logs

@@ -41,8 +41,8 @@ def test_a_checkin_across_instances_is_stored_once(scaled):
     chat.say("I'd like to do a check-in")  # api_a → rasa_a
     for score in (6, 7, 3, 5):  # b, a, b, a
         chat.click(f'/inform{{"score": {score}}}')
-    chat.click("/deny")  # b
     assert "Saved" in chat.text(), chat.last
+    chat.click("/deny")  # b
     rows = requests.get(f"{scaled.api_url}/api/v1/me/checkins", headers=chat.http.headers,
                         timeout=10).json()
     assert [(r["pain"], r["fatigue"], r["sleep_quality"], r["stress"]) for r in rows] == [
@@ -71,8 +71,8 @@ def test_killing_one_rasa_mid_conversation_loses_nothing(scaled):
     try:
         for score in (5, 6, 7):
             chat.click(f'/inform{{"score": {score}}}')
-        chat.click("/deny")
         assert "Saved" in chat.text(), chat.last
+        chat.click("/deny")
     finally:
         scaled.restart("rasa_a")
     row = chat.get("/api/v1/me/checkins").json()[0]

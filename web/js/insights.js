@@ -357,6 +357,24 @@ function renderHighlights(insights) {
     if (typeof flare.suggestion === "string") card.append(el("p", { text: flare.suggestion }));
     nodes.push(card);
   }
+  const peg = insights && typeof insights.peg === "object" ? insights.peg : null;
+  if (peg) {
+    // Weekly PEG: pain, and how much it gets in the way of enjoyment and activity.
+    const card = el("section", { className: "card peg-card", attrs: { "aria-labelledby": "peg-title" } }, [
+      el("h3", { text: "Weekly PEG score (pain and how much it gets in the way)", attrs: { id: "peg-title" } }),
+    ]);
+    if (typeof peg.message === "string") card.append(el("p", { text: peg.message }));
+    const weeks = Array.isArray(peg.scores) ? peg.scores.slice(-8) : [];
+    if (weeks.length > 1) {
+      const list = el("ul", { className: "peg-weeks" });
+      for (const week of weeks) {
+        const when = localDate(week.local_date);
+        list.append(el("li", { text: `${when ? dateLabel.format(when) : week.local_date}: ${fmt(num(week.peg))}` }));
+      }
+      card.append(list);
+    }
+    nodes.push(card);
+  }
   const best = insights?.best_day;
   const worst = insights?.worst_day;
   if (best && worst) {
