@@ -29,5 +29,6 @@ class ActionFallback(Action):
         elif tracker.latest_message.get("intent", {}).get("name") == "out_of_scope":
             dispatcher.utter_message(response="utter_out_of_scope")
         else:
-            dispatcher.utter_message(response="utter_default")
+            dispatcher.utter_message(response="utter_please_rephrase")
         return []
+

@@ -198,7 +198,7 @@ def test_weekly_questions_are_offered_once_and_screen_mood_only_with_consent(cha
     chat.click_title("Not at all")
     assert "talk to a professional" in chat.text()
     assert "Pfizer" in chat.text()
-    assert "didn't quite get" not in chat.text(), chat.last
+    assert "can't do that" not in chat.text(), chat.last
     [row] = chat.get("/api/v1/me/weekly-checks").json()
     assert (row["enjoyment"], row["activity"], row["phq2"], row["gad2"]) == (7, 5, 3, 3)
     assert row["peg"] == round((6 + 7 + 5) / 3, 1)
@@ -211,7 +211,7 @@ def test_weekly_questions_are_offered_once_and_screen_mood_only_with_consent(cha
 def test_weekly_questions_can_be_declined(chat):
     complete_checkin_by_buttons(chat)
     chat.click_title("Not now")
-    assert "another day" in chat.text() and "didn't quite get" not in chat.text(), chat.last
+    assert "another day" in chat.text() and "can't do that" not in chat.text(), chat.last
     assert chat.get("/api/v1/me/weekly-checks").json() == []
     complete_checkin_by_buttons(chat)
     assert "Once a week" not in chat.text(), "not asked again the same day"
@@ -224,7 +224,7 @@ def test_weekly_questions_without_the_mood_screens(chat):
     chat.click('/inform{"score": 2}')
     chat.click_title("Skip them")
     assert "PEG score is 3.0" in chat.text(), chat.last
-    assert "professional" not in chat.text() and "didn't quite get" not in chat.text()
+    assert "professional" not in chat.text() and "can't do that" not in chat.text()
     [row] = chat.get("/api/v1/me/weekly-checks").json()
     assert (row["peg"], row["phq2"], row["gad2"]) == (3.0, None, None)
 
