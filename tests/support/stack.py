@@ -172,7 +172,7 @@ class Stack:
 
     def rasa_process(self, name: str, port: int, env: dict[str, str]) -> Process:
         endpoints = self.write_endpoints(name, env)
-        argv = [str(ROOT / ".venv" / "bin" / "rasa"), "run", "--model", str(ROOT / "models"),
+        argv = [str(BOT_PY), "-m", "bot.serve", "run", "--model", str(ROOT / "models"),
                 "--endpoints", str(endpoints), "--credentials", "bot/credentials.yml",
                 "--interface", "127.0.0.1", "--port", str(port),
                 "--enable-api", "--auth-token", env["RASA_TOKEN"]]
