@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -236,3 +237,11 @@ def test_a_crisis_during_the_weekly_questions_wins(chat):
     chat.say("i want to end my life")
     assert "116 123" in chat.text()  # Samaritans, for the en-GB widget
     assert chat.get("/api/v1/me/weekly-checks").json() == []
+
+
+def test_a_named_country_sets_the_helplines_and_a_term_gets_its_definition(chat):
+    """Countries and glossary terms are closed lists, read from the text by the actions."""
+    chat.say("I'm in the US")
+    assert "988" in json.dumps(chat.last), chat.last
+    chat.say("what does cortisol mean?")
+    assert "ortisol" in chat.text() and "hormone" in chat.text().lower(), chat.last
