@@ -1,18 +1,33 @@
 """Start the Rasa server (`python -m bot.serve run ...`, the same arguments as `rasa`).
 
-It is `rasa` itself, with one fix applied first. Rasa 3.6 checks every action server
-reply with `jsonschema.validate(reply, schema)`, which re-validates the (constant) schema
-against the JSON Schema meta-schema on every call: ~20 ms of CPU per custom action on
-this machine, and every turn runs two to four of them. Profiling a FAQ turn (py-spy) put
+It is `rasa` itself, with run-time defaults and one fix applied first.
+
+TensorFlow defaults, measured through the gateway (bench/RESULTS.md): one thread per op
+(the models are small, so handing work between threads costs more than it saves, and
+under load the other core serves another request) and oneDNN off (it reserved about
+160 MB more and was not faster for these models). FAQ turn p50 67.8 → 59.6 ms, p95
+82.7 → 64.5 ms, resident memory 1713 → 1550 MB. The environment can still override them.
+
+The fix: Rasa 3.6 checks every action server reply with `jsonschema.validate(reply,
+schema)`, which re-validates the (constant) schema against the JSON Schema meta-schema on
+every call: ~20 ms of CPU per custom action on this machine, and every turn runs two to
+four of them. Profiling a FAQ turn (py-spy) put
 half of Rasa's CPU time there. Here the validator is built once; replies are checked
 against the same schema and a bad reply fails with the same error as before.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from functools import cache
 from typing import Any
+
+TF_DEFAULTS = {
+    "TF_INTER_OP_PARALLELISM_THREADS": "1",
+    "TF_INTRA_OP_PARALLELISM_THREADS": "1",
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+}
 
 
 @cache
@@ -49,6 +64,8 @@ def apply_fixes() -> None:
 
 
 def main() -> None:
+    for name, value in TF_DEFAULTS.items():  # before TensorFlow is imported
+        os.environ.setdefault(name, value)
     apply_fixes()
     from rasa.__main__ import main as rasa_main
 
