@@ -32,13 +32,14 @@ SAME_AS_BEFORE = re.compile(
 )
 
 
-def _score_entity(tracker: Tracker) -> Any:
+def score_entity(tracker: Tracker) -> Any:
+    """The score a tapped button carries (its payload sets the `score` entity)."""
     return next(tracker.get_latest_entity_values("score"), None)
 
 
 def read_scale(tracker: Tracker, typed: Any) -> tuple[int | None, str | None]:
     """A tapped button carries the score as an entity; typed text is parsed."""
-    tapped = _score_entity(tracker)
+    tapped = score_entity(tracker)
     reading = parse_scale(str(tapped if tapped is not None else typed or ""))
     return reading.value, reading.problem
 
@@ -79,7 +80,7 @@ class ValidateCheckinForm(FormValidationAction):
         return with_locations(tracker, {slot: float(number)})
 
     async def validate_pain(self, value, dispatcher, tracker, domain: DomainDict):
-        if _score_entity(tracker) is None and SAME_AS_BEFORE.search(str(value or "").lower()):
+        if score_entity(tracker) is None and SAME_AS_BEFORE.search(str(value or "").lower()):
             return await copy_last_checkin(dispatcher, tracker)
         return self._validate_scale("pain", value, dispatcher, tracker)
 

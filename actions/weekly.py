@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import api_client
-from actions.checkin import read_scale, save
+from actions.checkin import read_scale, save, score_entity
 from actions.scales import FREQUENCY_REASK, REASKS, parse_frequency
 
 WEEK = dt.timedelta(days=7)
@@ -93,7 +93,7 @@ class ValidateWeeklyForm(FormValidationAction):
         return {slot: float(number)}
 
     def _frequency(self, slot: str, value: Any, dispatcher, tracker) -> dict[str, Any]:
-        tapped = next(tracker.get_latest_entity_values("score"), None)
+        tapped = score_entity(tracker)
         answer = parse_frequency(str(tapped if tapped is not None else value or ""))
         if answer is None:
             dispatcher.utter_message(text=FREQUENCY_REASK)
