@@ -97,7 +97,9 @@ class Stack:
     processes: dict[str, Process] = field(default_factory=dict)
     secrets: dict[str, str] = field(
         default_factory=lambda: {
-            name: secrets.token_urlsafe(32)
+            # A leading "-" on purpose: URL-safe tokens start with one 1 time in 64, and
+            # every run should prove that they are passed safely.
+            name: "-" + secrets.token_urlsafe(32)
             for name in ("JWT_SECRET", "SERVICE_KEY", "RASA_TOKEN", "ACTIONS_TOKEN")
         }
     )
@@ -175,7 +177,9 @@ class Stack:
         argv = [str(BOT_PY), "-m", "bot.serve", "run", "--model", str(ROOT / "models"),
                 "--endpoints", str(endpoints), "--credentials", "bot/credentials.yml",
                 "--interface", "127.0.0.1", "--port", str(port),
-                "--enable-api", "--auth-token", env["RASA_TOKEN"]]
+                # "--opt=value": a random token may start with "-", which argparse would
+                # otherwise take for an option (Rasa then exits with code 2).
+                "--enable-api", f"--auth-token={env['RASA_TOKEN']}"]
         # Rasa answers HTTP before its model is loaded: ready = /status names a model.
         return Process(name, argv, env, self.data_dir / f"{name}.log",
                        ready_url=f"http://127.0.0.1:{port}/status?token={env['RASA_TOKEN']}",
