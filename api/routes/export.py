@@ -66,7 +66,7 @@ def export(
         insights.daily_means(rows),
         helped,
         today,
-        peg=weekly.peg_course(weekly.oldest_first(db, user_id)),
+        peg=weekly.peg_course(weekly.all_oldest_first(db, user_id)),
     )
     return Response(
         pdf,
@@ -92,7 +92,7 @@ def everything_json(db: DbSession, user_id: str, rows: list) -> str:
             "checkins": [CheckinOut.model_validate(row).model_dump(mode="json") for row in rows],
             "weekly_checks": [
                 WeeklyCheckOut.model_validate(row).model_dump(mode="json")
-                for row in weekly.oldest_first(db, user_id)
+                for row in weekly.all_oldest_first(db, user_id)
             ],
             "safety_events": [
                 {"kind": e.kind, "created_at": e.created_at.isoformat()} for e in events

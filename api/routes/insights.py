@@ -15,7 +15,7 @@ def insights_for(db: DbSession, user: User) -> InsightsOut:
     rows = checkins.all_oldest_first(db, user.id)
     today = checkins.today_for(user, rows[-1].local_date if rows else None)
     out = InsightsOut.model_validate(insights.summarise(rows, today))
-    out.peg = weekly.peg_course(weekly.oldest_first(db, user.id))
+    out.peg = weekly.peg_course(weekly.all_oldest_first(db, user.id))
     return out
 
 

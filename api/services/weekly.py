@@ -30,6 +30,15 @@ def newest_first(db: Session, user_id: str, limit: int) -> list[WeeklyCheck]:
     return list(db.scalars(query))
 
 
+def all_oldest_first(db: Session, user_id: str) -> list[WeeklyCheck]:
+    query = (
+        select(WeeklyCheck)
+        .where(WeeklyCheck.user_id == user_id)
+        .order_by(WeeklyCheck.created_at, WeeklyCheck.id)
+    )
+    return list(db.scalars(query))
+
+
 def weekly_pain(db: Session, user_id: str, today: dt.date) -> float | None:
     """The PEG pain item: mean daily pain over the last 7 local days, None without any."""
     since = today - dt.timedelta(days=PEG_PAIN_WINDOW_DAYS - 1)
@@ -97,7 +106,3 @@ def peg_course(rows_oldest_first: Sequence[WeeklyCheck]) -> PegOut | None:
         meaningful_improvement=meaningful,
         message=message,
     )
-
-
-def oldest_first(db: Session, user_id: str) -> list[WeeklyCheck]:
-    return list(reversed(newest_first(db, user_id, limit=10_000)))
