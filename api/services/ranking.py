@@ -112,6 +112,13 @@ def rank(
             (sample + TARGET_BOOST * len(matched), technique, matched, helped, not_helped)
         )
     scored.sort(key=lambda item: item[0], reverse=True)
+    # Today's check-in decides most of the list: all but one place go to techniques that
+    # match its targets (when there are that many). The last place is open to every
+    # technique, so one the user keeps saying helps, or an untried one, still shows up.
+    relevant = [item for item in scored if item[2]][: max(limit - 1, 0)]
+    others = [item for item in scored if not any(item is kept for kept in relevant)]
+    chosen = sorted(relevant + others[: limit - len(relevant)], key=lambda item: item[0],
+                    reverse=True)
     return [
         {
             "id": technique.id,
@@ -122,5 +129,5 @@ def rank(
             "helped": helped,
             "not_helped": not_helped,
         }
-        for score, technique, matched, helped, not_helped in scored[:limit]
+        for score, technique, matched, helped, not_helped in chosen
     ]

@@ -124,6 +124,23 @@ def test_targets_boost_relevant_techniques():
     assert boosted["pacing"] > plain["pacing"] + 40
 
 
+def test_all_but_one_suggestion_match_todays_checkin():
+    for seed in range(300):
+        assert set(top(targets={"pain"}, seed=seed, limit=3)) >= {"walk", "heat"}
+        assert top(targets={"fatigue"}, seed=seed, limit=2).count("pacing") == 1
+
+
+def test_the_open_place_keeps_a_technique_the_user_says_helps():
+    def shown(feedback):
+        return sum(
+            "breathing" in top(targets={"pain"}, feedback=feedback, seed=seed, limit=2)
+            for seed in range(300)
+        )
+
+    assert shown({}) < 150  # it matches nothing today, so it competes for one place
+    assert shown({"breathing": (12, 0)}) > 240
+
+
 def test_limit_and_shape():
     ranked = ranking.rank(
         TECHNIQUES, {"heat": (1, 2)}, {"pain"}, pem=False, rng=random.Random(1), limit=2
