@@ -65,7 +65,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API
     # SQLite waits this long for a lock itself; short, so that `retry_when_busy` (which
     # rolls back and starts the unit of work again) keeps a request within its budget.
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # A DELETE otherwise only marks pages free and the erased health data stays readable
+    # in the file; this overwrites it with zeros (see api/services/erase.py).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def checkpoint_sqlite(engine: Engine) -> None:
+    """Copy the write-ahead log into the database file and truncate it to zero bytes, so
+    that pages written before a delete are gone from the -wal file too. No-op elsewhere."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    if busy:  # a reader held an old snapshot: the next checkpoint finishes the job
+        log.warning("WAL checkpoint after erase could not complete; will finish later")
 
 
 # --- busy or briefly unavailable ----------------------------------------------------------

@@ -1,6 +1,6 @@
 """Start the Rasa server (`python -m bot.serve run ...`, the same arguments as `rasa`).
 
-It is `rasa` itself, with run-time defaults and one fix applied first.
+It is `rasa` itself, with run-time defaults and three fixes applied first.
 
 TensorFlow defaults, measured through the gateway (bench/RESULTS.md): one thread per op
 (the models are small, so handing work between threads costs more than it saves, and
@@ -14,6 +14,18 @@ every call: ~20 ms of CPU per custom action on this machine, and every turn runs
 four of them. Profiling a FAQ turn (py-spy) put
 half of Rasa's CPU time there. Here the validator is built once; replies are checked
 against the same schema and a bad reply fails with the same error as before.
+
+The second: Rasa opens its SQLite tracker store with SQLite's defaults, an fsync on every
+commit (and a turn commits several times); see `_sqlite_tracker_pragmas`.
+
+The third: to load DIET, the ResponseSelector and TED, Rasa 3.6 (`RasaModel.load`) first
+trains each for one step on one example, only to create the variables, then loads the
+trained weights over them. That step traces the whole training graph (losses, the CRF,
+the optimizer) and keeps it: on this machine 700 MB of Rasa's 1.6 GB and half of its
+start-up time. `_load_for_prediction` creates the variables with a prediction instead.
+The weights and outputs are Rasa's own: tests/bot/test_serve.py loads the trained model
+both ways and compares every variable and every output. Fine-tuning (`rasa train
+--finetune`) keeps Rasa's load.
 """
 
 from __future__ import annotations
@@ -57,15 +69,73 @@ def _validate_action_result(self: Any, result: dict[str, Any]) -> bool:
     return True
 
 
+def _sqlite_tracker_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """The SQLite tracker store (the default, single-machine setup) as the API opens it:
+    write-ahead log, and in WAL mode `synchronous=NORMAL`, still safe against a crash of
+    the process, saves an fsync on each of the turn's commits."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def _load_for_prediction(
+    cls: Any,
+    model_file_name: str,
+    model_data_example: Any,
+    predict_data_example: Any = None,
+    finetune_mode: bool = False,
+    *args: Any,
+    **kwargs: Any,
+) -> Any:
+    """`RasaModel.load` without its training step (see the module docstring)."""
+    from rasa.utils.tensorflow.constants import RUN_EAGERLY
+
+    if finetune_mode or predict_data_example is None:
+        return _rasa_load(cls, model_file_name, model_data_example, predict_data_example,
+                          finetune_mode, *args, **kwargs)
+    model = cls(*args, **kwargs)
+    model._run_eagerly = kwargs.get("config", {}).get(RUN_EAGERLY)
+    # A first prediction creates every variable that prediction uses ...
+    model.run_inference(predict_data_example)
+    # ... the trained values replace the initial ones (the optimizer's saved state has no
+    # variable to go to: it only matters for further training) ...
+    model.load_weights(model_file_name).expect_partial()
+    # ... and what prediction computed once from the initial values (the label embeddings,
+    # captured by value in the traced graph) is computed again from the trained ones.
+    model.prepared_for_prediction = False
+    model._tf_predict_step = None
+    model.run_inference(predict_data_example)
+    return model
+
+
+_rasa_load: Any = None
+
+
 def apply_fixes() -> None:
+    global _rasa_load
+    if _rasa_load is not None:
+        return  # already applied
     from rasa.core.actions.action import RemoteAction
+    from rasa.utils.tensorflow.models import RasaModel
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
 
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    event.listen(Engine, "connect", _sqlite_tracker_pragmas)
+    _rasa_load = RasaModel.load.__func__  # type: ignore[attr-defined]
+    RasaModel.load = classmethod(_load_for_prediction)  # type: ignore[assignment,method-assign]
 
 
 def main() -> None:
     for name, value in TF_DEFAULTS.items():  # before TensorFlow is imported
         os.environ.setdefault(name, value)
+    # TensorFlow imports JAX, when installed, for a TFLite converter Rasa never uses; its
+    # import is optional (try/except ImportError) and costs 80 MB and a second at start.
+    sys.modules.setdefault("jax", None)  # type: ignore[arg-type]
     apply_fixes()
     from rasa.__main__ import main as rasa_main
 

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, delete, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from api.db import sqlite_path
+from api.db import checkpoint_sqlite, sqlite_path
 from api.models import Base, User
 
 log = logging.getLogger("cadence.api.erase")
@@ -32,6 +32,7 @@ def erase_tracker_events(tracker: Engine, user_id: str) -> None:
         connection.execute(
             text(f"DELETE FROM {TRACKER_EVENTS_TABLE} WHERE sender_id = :uid"), {"uid": user_id}
         )
+    checkpoint_sqlite(tracker)
 
 
 def erase_user_rows(db: Session, user_id: str) -> None:
@@ -45,6 +46,7 @@ def erase_user_rows(db: Session, user_id: str) -> None:
             db.execute(delete(table).where(table.c.user_id == user_id))
     db.execute(delete(User).where(User.id == user_id))
     db.commit()
+    checkpoint_sqlite(db.get_bind())
 
 
 class EraseFailed(Exception):

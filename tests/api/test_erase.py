@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from api.models import TechniqueFeedback
@@ -102,6 +103,39 @@ def test_erase_removes_every_row_for_the_user_and_only_theirs(client, alice, bob
     ]:
         response = client.request(method, path, json={"message": "hi"}, headers=alice.headers)
         assert response.status_code == 401
+
+
+def _bytes_on_disk(url: str) -> bytes:
+    """The database file and its WAL/journal, as raw bytes: what a copied disk would hold."""
+    path = Path(url.removeprefix("sqlite:///"))
+    files = [path, Path(f"{path}-wal"), Path(f"{path}-journal")]
+    return b"".join(f.read_bytes() for f in files if f.exists())
+
+
+def test_erased_data_is_not_left_in_the_database_files(client, alice, rasa, api_env):
+    """A DELETE in SQLite only marks pages free: without secure_delete and a checkpoint
+    the note and the conversation stay readable in the file and its write-ahead log."""
+    database, tracker = api_env["DATABASE_URL"], _tracker(api_env)
+    if not database.startswith("sqlite"):
+        pytest.skip("file check for the SQLite default; PostgreSQL vacuums on its own")
+    note = "zebra-crossing-note-4471"
+    client.post("/api/v1/internal/checkins", headers=SERVICE,
+                json=checkin_body(alice.user_id, note=note)).raise_for_status()
+    _seed_tracker(tracker, [alice.user_id])
+    engine = create_engine(tracker)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE events SET data = :d WHERE sender_id = :u"),
+                           {"d": '{"text": "said-in-chat-9902"}', "u": alice.user_id})
+    engine.dispose()
+    assert note.encode() in _bytes_on_disk(database)
+    assert b"said-in-chat-9902" in _bytes_on_disk(tracker)
+
+    assert client.delete("/api/v1/me", headers=alice.headers).status_code == 204
+
+    for url in (database, tracker):
+        on_disk = _bytes_on_disk(url)
+        assert note.encode() not in on_disk and b"said-in-chat-9902" not in on_disk
+        assert alice.user_id.encode() not in on_disk
 
 
 def test_erase_without_tracker_database_or_table(client, alice, api_env):

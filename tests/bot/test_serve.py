@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 
 pytest.importorskip("rasa")
@@ -23,3 +26,86 @@ def test_replies_are_checked_against_rasas_schema_by_a_validator_built_once():
     with pytest.raises(ValidationError):
         action._validate_action_result({"events": "not a list"})
     assert serve._reply_validator() is serve._reply_validator()
+
+
+def test_rasas_sqlite_tracker_store_runs_in_wal_mode_without_an_fsync_per_commit(tmp_path):
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    from bot import serve
+
+    serve.apply_fixes()
+    store = SQLTrackerStore(dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+def _trained_tf_models(load) -> dict[str, tuple]:
+    """DIET, the ResponseSelector and TED of the trained model (models/), each loaded
+    through `load` (a RasaModel.load function): name → (model, its prediction example)."""
+    from rasa.engine.graph import ExecutionContext
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.utils.tensorflow.models import RasaModel
+
+    archive = max(Path("models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    storage, metadata = LocalModelStorage.from_model_archive(Path(tempfile.mkdtemp()), archive)
+    context = ExecutionContext(metadata.predict_schema, metadata.model_id)
+    loaded: dict[str, tuple] = {}
+    seen: list[tuple] = []
+
+    def recording(cls, file_name, data_example, predict_example=None, *args, **kwargs):
+        model = load(cls, file_name, data_example, predict_example, *args, **kwargs)
+        seen.append((model, predict_example))
+        return model
+
+    original = RasaModel.__dict__["load"]
+    RasaModel.load = classmethod(recording)
+    try:
+        for node in metadata.predict_schema.nodes.values():
+            if node.uses.__name__ in ("DIETClassifier", "ResponseSelector", "TEDPolicy"):
+                seen.clear()
+                config = {**node.uses.get_default_config(), **node.config}
+                node.uses.load(config, storage, node.resource, context)
+                loaded[node.uses.__name__] = seen[0]
+    finally:
+        RasaModel.load = original
+    return loaded
+
+
+def _outputs(model, example) -> dict:
+    import numpy as np
+
+    def flat(tree, prefix=""):
+        for key, value in tree.items():
+            if isinstance(value, dict):
+                yield from flat(value, f"{prefix}{key}.")
+            elif value is not None:
+                yield prefix + key, np.asarray(value, dtype=float)
+
+    return dict(flat(model.run_inference(example)))
+
+
+def _weights(model) -> list[tuple]:
+    return sorted((tuple(w.shape), w.numpy().tobytes()) for w in model.weights)
+
+
+def test_loading_without_rasas_training_step_gives_rasas_own_weights_and_outputs():
+    import numpy as np
+
+    from bot import serve
+
+    serve.apply_fixes()
+    rasas = _trained_tf_models(serve._rasa_load)
+    ours = _trained_tf_models(serve._load_for_prediction)
+    assert set(rasas) == set(ours) == {"DIETClassifier", "ResponseSelector", "TEDPolicy"}
+    for name, (rasa_model, example) in rasas.items():
+        our_model = ours[name][0]
+        # Every trained variable, bit for bit (Rasa's also hold the optimizer's state).
+        trained = [w for w in rasa_model.weights if "optimizer" not in w.name.lower()]
+        assert _weights(our_model) == sorted(
+            (tuple(w.shape), w.numpy().tobytes()) for w in trained
+        ), name
+        expected, got = _outputs(rasa_model, example), _outputs(our_model, example)
+        assert expected.keys() == got.keys(), name
+        for key in expected:
+            np.testing.assert_array_equal(got[key], expected[key], err_msg=f"{name} {key}")

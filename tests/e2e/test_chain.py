@@ -239,6 +239,14 @@ def test_a_crisis_during_the_weekly_questions_wins(chat):
     assert chat.get("/api/v1/me/weekly-checks").json() == []
 
 
+def test_a_country_named_in_a_crisis_message_gives_that_countrys_lines_at_once(chat):
+    chat.say("i'm in australia and i want to end my life")
+    assert "13 11 14" in json.dumps(chat.last), chat.last  # Lifeline, not the en-GB default
+    chat.say("why does pain make me so tired?")  # a later question keeps the country
+    chat.say("i want to die")
+    assert "13 11 14" in json.dumps(chat.last), chat.last
+
+
 def test_a_named_country_sets_the_helplines_and_a_term_gets_its_definition(chat):
     """Countries and glossary terms are closed lists, read from the text by the actions."""
     chat.say("I'm in the US")
