@@ -31,6 +31,7 @@ both ways and compares every variable and every output. Fine-tuning (`rasa train
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 from functools import cache
 from typing import Any
@@ -73,8 +74,6 @@ def _sqlite_tracker_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """The SQLite tracker store (the default, single-machine setup) as the API opens it:
     write-ahead log, and in WAL mode `synchronous=NORMAL`, still safe against a crash of
     the process, saves an fsync on each of the turn's commits."""
-    import sqlite3
-
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")

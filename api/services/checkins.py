@@ -5,30 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.db import retry_when_busy
 from api.models import Checkin, User, utcnow
 from api.schemas import CheckinIn
-from api.services import idempotent
+from api.services import idempotent, in_time_order
 
 
 def newest_first(db: Session, user_id: str, limit: int) -> list[Checkin]:
-    query = (
-        select(Checkin)
-        .where(Checkin.user_id == user_id)
-        .order_by(Checkin.created_at.desc(), Checkin.id.desc())
-        .limit(limit)
-    )
-    return list(db.scalars(query))
+    return in_time_order.newest_first(db, Checkin, user_id, limit)
 
 
 def all_oldest_first(db: Session, user_id: str) -> list[Checkin]:
-    query = (
-        select(Checkin).where(Checkin.user_id == user_id).order_by(Checkin.created_at, Checkin.id)
-    )
-    return list(db.scalars(query))
+    return in_time_order.oldest_first(db, Checkin, user_id)
 
 
 def _amend_note(db: Session, row: Checkin, body: CheckinIn) -> Checkin:

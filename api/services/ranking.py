@@ -115,8 +115,10 @@ def rank(
     # Today's check-in decides most of the list: all but one place go to techniques that
     # match its targets (when there are that many). The last place is open to every
     # technique, so one the user keeps saying helps, or an untried one, still shows up.
-    relevant = [item for item in scored if item[2]][: max(limit - 1, 0)]
-    others = [item for item in scored if not any(item is kept for kept in relevant)]
+    relevant, others = [], []
+    for item in scored:
+        matches_today = bool(item[2])
+        (relevant if matches_today and len(relevant) < limit - 1 else others).append(item)
     chosen = sorted(relevant + others[: limit - len(relevant)], key=lambda item: item[0],
                     reverse=True)
     return [

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from api.db import retry_when_busy
 from api.models import Checkin, User, WeeklyCheck, utcnow
 from api.schemas import PegOut, PegScore, WeeklyCheckIn, WeeklyCheckOut
-from api.services import idempotent
+from api.services import idempotent, in_time_order
 from api.services.checkins import local_date
 
 PEG_PAIN_WINDOW_DAYS = 7
@@ -21,22 +21,11 @@ MEANINGFUL_DROP_PCT = 30.0
 
 
 def newest_first(db: Session, user_id: str, limit: int) -> list[WeeklyCheck]:
-    query = (
-        select(WeeklyCheck)
-        .where(WeeklyCheck.user_id == user_id)
-        .order_by(WeeklyCheck.created_at.desc(), WeeklyCheck.id.desc())
-        .limit(limit)
-    )
-    return list(db.scalars(query))
+    return in_time_order.newest_first(db, WeeklyCheck, user_id, limit)
 
 
 def all_oldest_first(db: Session, user_id: str) -> list[WeeklyCheck]:
-    query = (
-        select(WeeklyCheck)
-        .where(WeeklyCheck.user_id == user_id)
-        .order_by(WeeklyCheck.created_at, WeeklyCheck.id)
-    )
-    return list(db.scalars(query))
+    return in_time_order.oldest_first(db, WeeklyCheck, user_id)
 
 
 def weekly_pain(db: Session, user_id: str, today: dt.date) -> float | None:
