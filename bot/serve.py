@@ -142,6 +142,9 @@ def apply_fixes() -> None:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
+    from bot import rasa_speedups
+
+    rasa_speedups.apply()
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
     event.listen(Engine, "connect", _sqlite_tracker_pragmas)
     _rasa_engine_kwargs = rasa.core.tracker_store.create_engine_kwargs
