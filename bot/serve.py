@@ -1,6 +1,7 @@
 """Start the Rasa server (`python -m bot.serve run ...`, the same arguments as `rasa`).
 
-It is `rasa` itself, with run-time defaults and three fixes applied first.
+It is `rasa` itself, with run-time defaults and four fixes applied first, each found by
+profiling Rasa (py-spy) and each tested to give Rasa's own results.
 
 TensorFlow defaults, measured through the gateway (bench/RESULTS.md): one thread per op
 (the models are small, so handing work between threads costs more than it saves, and
@@ -8,24 +9,23 @@ under load the other core serves another request) and oneDNN off (it reserved ab
 160 MB more and was not faster for these models). FAQ turn p50 67.8 → 59.6 ms, p95
 82.7 → 64.5 ms, resident memory 1713 → 1550 MB. The environment can still override them.
 
-The fix: Rasa 3.6 checks every action server reply with `jsonschema.validate(reply,
-schema)`, which re-validates the (constant) schema against the JSON Schema meta-schema on
-every call: ~20 ms of CPU per custom action on this machine, and every turn runs two to
-four of them. Profiling a FAQ turn (py-spy) put
-half of Rasa's CPU time there. Here the validator is built once; replies are checked
-against the same schema and a bad reply fails with the same error as before.
-
-The second: Rasa opens its SQLite tracker store with SQLite's defaults, an fsync on every
-commit (and a turn commits several times); see `_sqlite_tracker_pragmas`.
-
-The third: to load DIET and the ResponseSelector (and TED), Rasa 3.6 (`RasaModel.load`) first
-trains each for one step on one example, only to create the variables, then loads the
-trained weights over them. That step traces the whole training graph (losses, the CRF,
-the optimizer) and keeps it: on this machine 700 MB of Rasa's 1.6 GB and half of its
-start-up time. `_load_for_prediction` creates the variables with a prediction instead.
-The weights and outputs are Rasa's own: tests/bot/test_serve.py loads the trained model
-both ways and compares every variable and every output. Fine-tuning (`rasa train
---finetune`) keeps Rasa's load.
+1. Action replies: Rasa 3.6 checks every action server reply with `jsonschema.validate(
+   reply, schema)`, which re-validates the (constant) schema against the JSON Schema
+   meta-schema on every call: ~20 ms of CPU per custom action on this machine, half of
+   Rasa's CPU time on a FAQ turn. Here the validator is built once; replies are checked
+   against the same schema and a bad reply fails with the same error as before.
+2. The SQLite tracker store (the single-machine setup): Rasa opens it with SQLite's
+   defaults, an fsync on every commit, and SQLAlchemy 1.4 opens a new connection for
+   each of a turn's three sessions. See `_sqlite_tracker_pragmas` and `_engine_kwargs`.
+3. Loading: to load DIET and the ResponseSelector (and TED), Rasa 3.6 (`RasaModel.load`)
+   first trains each for one step on one example, only to create the variables, then
+   loads the trained weights over them. That step traces the whole training graph
+   (losses, the CRF, the optimizer) and keeps it: on this machine 700 MB of Rasa's 1.6 GB
+   and half of its start-up time. `_load_for_prediction` creates the variables with a
+   prediction instead. tests/bot/test_serve.py loads the trained model both ways and
+   compares every variable and every output. Fine-tuning (`rasa train --finetune`) keeps
+   Rasa's load.
+4. Per-turn NLU and tracker work: see bot/rasa_speedups.py.
 """
 
 from __future__ import annotations
