@@ -112,6 +112,7 @@ lint: install
 bench: install train
 	$(BOT_PY) -m bench.run
 	$(BOT_PY) -m bench.load
+	$(BOT_PY) -m bench.training
 	$(BOT_PY) -m bench.nlu_eval
 	$(API_PY) -m bench.insights_latency
 
