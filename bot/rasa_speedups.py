@@ -6,9 +6,10 @@ under load (bench/load.py):
 - Feature combining. DIET and the ResponseSelector each join the sparse features of the
   four featurizers (regex, lexical, word and character counts) by `hstack`-ing them two
   at a time, each through scipy's general block-matrix code, after a deep copy: ten joins
-  a turn, ~380 µs each on this machine. One concatenation of the COO arrays gives the
-  same matrix in ~45 µs (tests/bot/test_rasa_speedups.py compares them element by
-  element).
+  a turn (sequence and sentence features, for each of the two models). Combining four
+  featurizers' matrices took ~380 µs on this machine; one concatenation of the COO arrays
+  gives the same matrix in ~45 µs (tests/bot/test_rasa_speedups.py compares them element
+  by element).
 - Event types. Rebuilding a tracker from the tracker store looks up each stored event's
   class by walking every subclass of `Event` (with an `inspect.isabstract` check each):
   4 % of Rasa's CPU time. The classes are looked up once, in Rasa's order, and a name not
