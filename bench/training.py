@@ -14,10 +14,9 @@ import subprocess
 import tempfile
 import time
 
+from bench.load import RASA
 from bench.run import RESULTS
 from tests.support.stack import ROOT
-
-RASA = str(ROOT / ".venv" / "bin" / "rasa")
 
 
 def main() -> None:

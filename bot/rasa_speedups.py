@@ -25,13 +25,16 @@ import json
 from functools import cache
 from typing import Any
 
+# Imported here rather than in the functions below, which run several times a turn. None
+# of these imports TensorFlow (bot/serve.py sets its options before that happens).
 import numpy as np
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.training_data.features import Features
+from scipy.sparse import coo_matrix
 
 
 def combine_features(features: list[Any], featurizers: list[str]) -> Any:
     """`Message._combine_features`: the features of several featurizers side by side."""
-    from rasa.shared.nlu.training_data.features import Features
-
     if not features:
         return None
     first = features[0]
@@ -58,16 +61,14 @@ def _dimension(features: Any) -> int:
 
 
 def _hstack_coo(blocks: list[Any]) -> Any:
-    from scipy.sparse import coo_matrix
-
-    offsets = np.cumsum([0] + [block.shape[1] for block in blocks[:-1]])
+    widths = [block.shape[1] for block in blocks]
+    offsets = np.cumsum([0, *widths[:-1]])
     data = np.concatenate([block.data for block in blocks])
     rows = np.concatenate([block.row for block in blocks])
     cols = np.concatenate(
         [block.col + offset for block, offset in zip(blocks, offsets, strict=True)]
     )
-    shape = (blocks[0].shape[0], sum(block.shape[1] for block in blocks))
-    return coo_matrix((data, (rows, cols)), shape=shape)
+    return coo_matrix((data, (rows, cols)), shape=(blocks[0].shape[0], sum(widths)))
 
 
 @cache
@@ -89,8 +90,6 @@ def resolve_event_type(type_name: str, default: type | None = None) -> type | No
 
 async def retrieve_tracker(self: Any, sender_id: str, fetch_events_from_all_sessions: bool) -> Any:
     """`SQLTrackerStore._retrieve`: the same query and tracker, without ORM objects."""
-    from rasa.shared.core.trackers import DialogueStateTracker
-
     with self.session_scope() as session:
         query = self._event_query(session, sender_id, fetch_events_from_all_sessions)
         events = [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data)]

@@ -89,11 +89,11 @@ def _engine_kwargs(url: Any) -> dict[str, Any]:
     were 6 % of Rasa's CPU time on a FAQ turn. SQLAlchemy 2.0 pools SQLite file
     connections by default; this does the same (`check_same_thread` off, as 2.0 does:
     a pooled connection may be handed to another thread, never to two at once)."""
+    from sqlalchemy.engine import make_url
     from sqlalchemy.pool import QueuePool
 
     kwargs = _rasa_engine_kwargs(url)
-    drivername = url if isinstance(url, str) else url.drivername
-    if str(drivername).startswith("sqlite"):
+    if make_url(url).get_backend_name() == "sqlite":
         kwargs.update(poolclass=QueuePool, connect_args={"check_same_thread": False})
     return kwargs
 
