@@ -42,7 +42,7 @@ class RateLimits:
         )
 
 
-def _limits(request: Request) -> RateLimits:
+async def _limits(request: Request) -> RateLimits:
     return request.app.state.rate_limits
 
 

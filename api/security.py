@@ -17,7 +17,7 @@ from api.settings import Settings
 ALGORITHM = "HS256"
 
 
-def app_settings(request: Request) -> Settings:
+async def app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 

@@ -24,7 +24,8 @@ DEFAULT_OUTPUT = Path("build/endpoints.yml")
 def tracker_store(url: str) -> dict[str, Any]:
     parsed = make_url(url)
     store: dict[str, Any] = {
-        "type": "SQL",
+        # Rasa's SQL tracker store, with less work per turn (bot/tracker_store.py).
+        "type": "bot.tracker_store.CadenceTrackerStore",
         # Rasa builds the URL again from these parts; "postgresql+psycopg2" stays intact.
         "dialect": parsed.drivername,
         "db": parsed.database,
@@ -61,6 +62,10 @@ def endpoints(env: dict[str, str]) -> dict[str, Any]:
     config: dict[str, Any] = {
         "action_endpoint": {
             "url": env.get("ACTIONS_URL", "http://127.0.0.1:5055/webhook"),
+            # Otherwise Rasa serialises the whole domain (28 kB of JSON) into every call
+            # and the action server parses it again; only the form validators use it, and
+            # Rasa still sends it to every `validate_*` action.
+            "enable_selective_domain": True,
         },
         "tracker_store": tracker_store(
             env.get("TRACKER_STORE_URL", f"sqlite:///{data_dir}/tracker.db")

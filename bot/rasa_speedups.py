@@ -1,4 +1,4 @@
-"""Three of Rasa 3.6's per-turn costs, done the cheap way with the same results.
+"""Two of Rasa 3.6's per-turn costs, done the cheap way with the same results.
 
 Found by profiling Rasa (py-spy) while it answered FAQ turns through the gateway, and
 under load (bench/load.py):
@@ -14,21 +14,18 @@ under load (bench/load.py):
   class by walking every subclass of `Event` (with an `inspect.isabstract` check each):
   4 % of Rasa's CPU time. The classes are looked up once, in Rasa's order, and a name not
   seen then is still resolved Rasa's way.
-- Tracker loading. The SQL tracker store builds an ORM object for every stored event of
-  the session only to read its `data` column: under load, with conversations some dozens
-  of turns long, 12 % of Rasa's CPU time. The same query selects the column alone.
+
+The tracker store's costs are fixed in its own class, bot/tracker_store.py.
 """
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from typing import Any
 
 # Imported here rather than in the functions below, which run several times a turn. None
 # of these imports TensorFlow (bot/serve.py sets its options before that happens).
 import numpy as np
-from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.training_data.features import Features
 from scipy.sparse import coo_matrix
 
@@ -88,32 +85,17 @@ def resolve_event_type(type_name: str, default: type | None = None) -> type | No
     return found if found is not None else _rasa_resolve_by_type(type_name, default)
 
 
-async def retrieve_tracker(self: Any, sender_id: str, fetch_events_from_all_sessions: bool) -> Any:
-    """`SQLTrackerStore._retrieve`: the same query and tracker, without ORM objects."""
-    with self.session_scope() as session:
-        query = self._event_query(session, sender_id, fetch_events_from_all_sessions)
-        events = [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data)]
-    if self.domain and events:
-        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
-    return None
-
-
 # Rasa's own functions, kept when they are replaced (the tests compare against them).
 _rasa_resolve_by_type: Any = None
 _rasa_combine_features: Any = None
-_rasa_retrieve_tracker: Any = None
 
 
 def apply() -> None:
-    global _rasa_resolve_by_type, _rasa_combine_features, _rasa_retrieve_tracker
+    global _rasa_resolve_by_type, _rasa_combine_features
     if _rasa_resolve_by_type is not None:
         return  # already applied
-    from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.events import Event
     from rasa.shared.nlu.training_data.message import Message
-
-    _rasa_retrieve_tracker = SQLTrackerStore._retrieve
-    SQLTrackerStore._retrieve = retrieve_tracker  # type: ignore[method-assign]
 
     _rasa_combine_features = Message._combine_features
     Message._combine_features = staticmethod(combine_features)  # type: ignore[method-assign]

@@ -1,7 +1,8 @@
 """Start the Rasa server (`python -m bot.serve run ...`, the same arguments as `rasa`).
 
-It is `rasa` itself, with run-time defaults and four fixes applied first, each found by
-profiling Rasa (py-spy) and each tested to give Rasa's own results.
+It is `rasa` itself, with run-time defaults and three fixes applied first, each found by
+profiling Rasa (py-spy) and each tested to give Rasa's own results. (The tracker store's
+are in bot/tracker_store.py, which endpoints.yml names.)
 
 TensorFlow defaults, measured through the gateway (bench/RESULTS.md): one thread per op
 (the models are small, so handing work between threads costs more than it saves, and
@@ -14,10 +15,7 @@ under load the other core serves another request) and oneDNN off (it reserved ab
    meta-schema on every call: ~20 ms of CPU per custom action on this machine, half of
    Rasa's CPU time on a FAQ turn. Here the validator is built once; replies are checked
    against the same schema and a bad reply fails with the same error as before.
-2. The SQLite tracker store (the single-machine setup): Rasa opens it with SQLite's
-   defaults, an fsync on every commit, and SQLAlchemy 1.4 opens a new connection for
-   each of a turn's three sessions. See `_sqlite_tracker_pragmas` and `_engine_kwargs`.
-3. Loading: to load DIET and the ResponseSelector (and TED), Rasa 3.6 (`RasaModel.load`)
+2. Loading: to load DIET and the ResponseSelector (and TED), Rasa 3.6 (`RasaModel.load`)
    first trains each for one step on one example, only to create the variables, then
    loads the trained weights over them. That step traces the whole training graph
    (losses, the CRF, the optimizer) and keeps it: on this machine 700 MB of Rasa's 1.6 GB
@@ -25,13 +23,12 @@ under load the other core serves another request) and oneDNN off (it reserved ab
    prediction instead. tests/bot/test_serve.py loads the trained model both ways and
    compares every variable and every output. Fine-tuning (`rasa train --finetune`) keeps
    Rasa's load.
-4. Per-turn NLU and tracker work: see bot/rasa_speedups.py.
+3. Per-turn NLU work: see bot/rasa_speedups.py.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 from functools import cache
 from typing import Any
@@ -70,34 +67,6 @@ def _validate_action_result(self: Any, result: dict[str, Any]) -> bool:
     return True
 
 
-def _sqlite_tracker_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """The SQLite tracker store (the default, single-machine setup) as the API opens it:
-    write-ahead log, and in WAL mode `synchronous=NORMAL`, still safe against a crash of
-    the process, saves an fsync on each of the turn's commits."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-
-def _engine_kwargs(url: Any) -> dict[str, Any]:
-    """Rasa's engine options, plus a pool of open connections for SQLite.
-
-    SQLAlchemy 1.4 (Rasa 3.6's) opens a new SQLite connection for every session and
-    closes it after, and a turn has three sessions: connecting, the pragmas and closing
-    were 6 % of Rasa's CPU time on a FAQ turn. SQLAlchemy 2.0 pools SQLite file
-    connections by default; this does the same (`check_same_thread` off, as 2.0 does:
-    a pooled connection may be handed to another thread, never to two at once)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.pool import QueuePool
-
-    kwargs = _rasa_engine_kwargs(url)
-    if make_url(url).get_backend_name() == "sqlite":
-        kwargs.update(poolclass=QueuePool, connect_args={"check_same_thread": False})
-    return kwargs
-
-
 def _load_for_prediction(
     cls: Any,
     model_file_name: str,
@@ -129,26 +98,19 @@ def _load_for_prediction(
 
 
 _rasa_load: Any = None
-_rasa_engine_kwargs: Any = None
 
 
 def apply_fixes() -> None:
-    global _rasa_load, _rasa_engine_kwargs
+    global _rasa_load
     if _rasa_load is not None:
         return  # already applied
-    import rasa.core.tracker_store
     from rasa.core.actions.action import RemoteAction
     from rasa.utils.tensorflow.models import RasaModel
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
 
     from bot import rasa_speedups
 
     rasa_speedups.apply()
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
-    event.listen(Engine, "connect", _sqlite_tracker_pragmas)
-    _rasa_engine_kwargs = rasa.core.tracker_store.create_engine_kwargs
-    rasa.core.tracker_store.create_engine_kwargs = _engine_kwargs
     _rasa_load = RasaModel.load.__func__  # type: ignore[attr-defined]
     RasaModel.load = classmethod(_load_for_prediction)  # type: ignore[assignment,method-assign]
 

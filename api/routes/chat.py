@@ -40,7 +40,7 @@ NO_REPLY = {
 }
 
 
-def get_gateway(request: Request) -> RasaGateway:
+async def get_gateway(request: Request) -> RasaGateway:
     return request.app.state.rasa
 
 

@@ -98,32 +98,3 @@ def test_a_tracker_rebuilt_from_stored_events_is_the_same():
     stored = [event.as_dict() for event in events]
     rebuilt = DialogueStateTracker.from_dict("someone", stored)
     assert list(rebuilt.events) == events
-
-
-def test_the_tracker_store_loads_the_same_trackers_as_rasas(tmp_path):
-    import asyncio
-
-    from rasa.core.tracker_store import SQLTrackerStore
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    pem = {"type": "bool", "mappings": [{"type": "custom"}]}
-    domain = Domain.from_dict({"slots": {"pem": pem}})
-    store = SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "tracker.db"))
-    assert SQLTrackerStore._retrieve is rasa_speedups.retrieve_tracker
-    tracker = DialogueStateTracker.from_events("someone", [], domain.slots)
-    for session in range(2):  # two sessions: `retrieve` loads the last, the full one both
-        for event in (ActionExecuted("action_session_start"), SessionStarted(),
-                      ActionExecuted("action_listen"), UserUttered(f"hello {session}"),
-                      SlotSet("pem", session == 1)):
-            tracker.update(event)
-            asyncio.run(store.save(tracker))
-
-    for fetch_all in (False, True):
-        ours = asyncio.run(rasa_speedups.retrieve_tracker(store, "someone", fetch_all))
-        rasas = asyncio.run(rasa_speedups._rasa_retrieve_tracker(store, "someone", fetch_all))
-        assert ours.current_state() == rasas.current_state()
-        assert list(ours.events) == list(rasas.events)
-        assert ours.get_slot("pem") is True and ours.latest_message.text == "hello 1"
-    assert asyncio.run(store.retrieve("nobody")) is None

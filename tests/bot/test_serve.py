@@ -28,44 +28,6 @@ def test_replies_are_checked_against_rasas_schema_by_a_validator_built_once():
     assert serve._reply_validator() is serve._reply_validator()
 
 
-def test_rasas_sqlite_tracker_store_runs_in_wal_mode_without_an_fsync_per_commit(tmp_path):
-    from rasa.core.tracker_store import SQLTrackerStore
-
-    from bot import serve
-
-    serve.apply_fixes()
-    store = SQLTrackerStore(dialect="sqlite", db=str(tmp_path / "tracker.db"))
-    with store.engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
-
-
-def test_rasas_sqlite_tracker_store_reuses_its_connections_from_turn_to_turn(tmp_path):
-    import asyncio
-
-    from rasa.core.tracker_store import SQLTrackerStore
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import ActionExecuted, UserUttered
-    from rasa.shared.core.trackers import DialogueStateTracker
-    from sqlalchemy import event
-
-    from bot import serve
-
-    serve.apply_fixes()
-    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
-    opened: list[object] = []
-    event.listen(store.engine, "connect", lambda connection, record: opened.append(connection))
-    tracker = DialogueStateTracker.from_events("someone", [ActionExecuted("action_listen")])
-    for turn in range(5):
-        tracker.update(UserUttered(f"message {turn}"))
-        asyncio.run(store.save(tracker))
-        stored = asyncio.run(store.retrieve("someone"))
-        assert stored is not None and stored.latest_message.text == f"message {turn}"
-    # Ten sessions (a save and a retrieve per turn), at most one new connection between
-    # them: SQLAlchemy 1.4's default for SQLite files opened and closed one per session.
-    assert len(opened) <= 1
-
-
 def _trained_tf_models(load) -> dict[str, tuple]:
     """DIET and the ResponseSelector of the trained model (models/), each loaded
     through `load` (a RasaModel.load function): name → (model, its prediction example)."""
