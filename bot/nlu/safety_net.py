@@ -49,6 +49,9 @@ logger = logging.getLogger(__name__)
 
 SAFETY_NET_ATTRIBUTE = "safety_net"
 LIGHT_CHECK_INTENT = "light_check"
+# Never a fallback for a softened crisis guess. DIET's ranking_length in config.yml must be
+# larger than this set, so that its ranking always holds another intent.
+SAFETY_INTENTS = frozenset({CRISIS, RED_FLAG, LIGHT_CHECK_INTENT})
 RED_FLAG_CATEGORY_ENTITY = "red_flag_category"
 IDIOM_ENTITY = "idiom"
 # DIET guesses the net may turn into a light check when it has seen an idiom.
@@ -168,10 +171,9 @@ class SafetyNet(GraphComponent):
 
 
 def _best_other_intent(message: Message) -> Tuple[str, float]:
-    skip = {CRISIS, RED_FLAG, LIGHT_CHECK_INTENT}
     for candidate in message.get(INTENT_RANKING_KEY) or []:
         name = candidate.get(INTENT_NAME_KEY)
-        if name and name not in skip:
+        if name and name not in SAFETY_INTENTS:
             return name, float(candidate.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
     return "nlu_fallback", 0.0
 

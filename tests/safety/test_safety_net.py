@@ -78,3 +78,24 @@ def test_payload_and_empty_text_are_untouched(net: SafetyNet) -> None:
     message = Message(data={"text": ""})
     net.process([message])
     assert message.get("intent") is None
+
+
+def test_diets_ranking_always_holds_an_intent_to_fall_back_on_after_the_safety_ones(
+    net: SafetyNet,
+) -> None:
+    # A softened crisis guess falls back on DIET's best other intent, and config.yml keeps
+    # only the top of DIET's ranking: even when every safety intent comes first, the kept
+    # part must still hold another intent.
+    from pathlib import Path
+
+    import yaml
+
+    from bot.nlu.safety_net import SAFETY_INTENTS
+
+    pipeline = yaml.safe_load(Path("config.yml").read_text(encoding="utf-8"))["pipeline"]
+    kept = next(c for c in pipeline if c["name"] == "DIETClassifier").get("ranking_length", 10)
+    worst_case = [{"name": "crisis", "confidence": 0.5}] + [
+        {"name": name, "confidence": 0.1} for name in sorted(SAFETY_INTENTS - {"crisis"})
+    ] + [{"name": "learn", "confidence": 0.05}, {"name": "inform", "confidence": 0.01}]
+    message = parse(net, "dying to know what fibro fog is", worst_case[:kept])
+    assert message.get("intent") == {"name": "learn", "confidence": 0.05}
