@@ -4,6 +4,7 @@ Starts the real stack on private ports (as the e2e tests do), then measures:
 - time from start to /readyz,
 - serial turn latency through the gateway (FAQ question, a check-in step, the check-in's
   final turn that goes action → API → database), median and 95th percentile,
+- CPU time each process spends on an FAQ turn (what bounds throughput on 2 cores),
 - resident memory of the API, Rasa and action-server processes afterwards.
 
 Writes a markdown table to bench/RESULTS.md (and prints it).
@@ -38,18 +39,33 @@ def timed(call) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children (uvicorn/sanic may fork)."""
-    total_kb = 0
-    pids = [pid]
+def with_children(pid: int) -> list[int]:
+    """A process and its children (uvicorn/sanic may fork)."""
     children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    for p in pids:
+    return [pid] + ([int(p) for p in children.read_text().split()] if children.exists() else [])
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children."""
+    total_kb = 0
+    for p in with_children(pid):
         for line in Path(f"/proc/{p}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 total_kb += int(line.split()[1])
     return total_kb / 1024
+
+
+def cpu_ms(pid: int) -> float:
+    """CPU time (user + system) used so far by a process and its children."""
+    ticks = 0
+    for p in with_children(pid):
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK") * 1000
+
+
+def cpu_snapshot(stack: Stack) -> dict[str, float]:
+    return {name: cpu_ms(p.popen.pid) for name, p in stack.processes.items()}
 
 
 # A user's session holds a handful of questions or one check-in, not hundreds: Rasa
@@ -57,12 +73,15 @@ def rss_mb(pid: int) -> float:
 TURNS_PER_USER = 10
 
 
-def measure_turns(stack: Stack, turns: int) -> dict[str, list[float]]:
+def measure_turns(stack: Stack, turns: int) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Latencies by kind of turn, and each process's CPU milliseconds per FAQ turn."""
     faq, step, final, whole = [], [], [], []
+    cpu_before = cpu_snapshot(stack)
     for i in range(turns):
         if i % TURNS_PER_USER == 0:
             chat = ChatClient(stack.api_url)
         faq.append(timed(partial(chat.say, "why does pain make me so tired?")))
+    faq_cpu = {name: (ms - cpu_before[name]) / turns for name, ms in cpu_snapshot(stack).items()}
     # Each check-in: start, four scale taps. The first three are "steps"; the fourth is
     # the final turn, which saves (action → API → database) and asks for the note.
     while len(final) < turns:
@@ -77,8 +96,9 @@ def measure_turns(stack: Stack, turns: int) -> dict[str, list[float]]:
         # Server time for a whole check-in by buttons: 5 bot turns, from start to saved.
         whole.append(sum(turns_so_far))
         chat.click("/deny")
-    return {"FAQ question": faq, "check-in step": step[:turns], "check-in final turn": final,
-            "whole check-in by buttons (5 bot turns)": whole}
+    latencies = {"FAQ question": faq, "check-in step": step[:turns],
+                 "check-in final turn": final, "whole check-in by buttons (5 bot turns)": whole}
+    return latencies, faq_cpu
 
 
 def main() -> None:
@@ -91,7 +111,7 @@ def main() -> None:
     stack.start()
     ready_s = time.perf_counter() - started
     try:
-        latencies = measure_turns(stack, args.turns)
+        latencies, faq_cpu = measure_turns(stack, args.turns)
         memory = {name: rss_mb(p.popen.pid) for name, p in stack.processes.items()}
     finally:
         stack.stop()
@@ -110,8 +130,8 @@ def main() -> None:
             f"| {name} | {len(samples)} | {statistics.median(samples):.1f} | "
             f"{percentile(samples, 95):.1f} |"
         )
-    lines += ["", "| process | resident memory MB |", "|---|---|"]
-    lines += [f"| {name} | {mb:.0f} |" for name, mb in memory.items()]
+    lines += ["", "| process | resident memory MB | CPU ms per FAQ turn |", "|---|---|---|"]
+    lines += [f"| {name} | {mb:.0f} | {faq_cpu[name]:.1f} |" for name, mb in memory.items()]
     lines += ["", f"Start to /readyz: {ready_s:.1f} s", ""]
     report = "\n".join(lines)
     print(report)
