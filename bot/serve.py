@@ -1,8 +1,8 @@
 """Start the Rasa server (`python -m bot.serve run ...`, the same arguments as `rasa`).
 
 It is `rasa` itself, with run-time defaults and three fixes applied first, each found by
-profiling Rasa (py-spy) and each tested to give Rasa's own results. (The tracker store's
-are in bot/tracker_store.py, which endpoints.yml names.)
+profiling Rasa (py-spy) and each tested to give Rasa's own results. The tracker store's
+fixes are in a class of its own, bot/tracker_store.py, which endpoints.yml names.
 
 TensorFlow defaults, measured through the gateway (bench/RESULTS.md): one thread per op
 (the models are small, so handing work between threads costs more than it saves, and
