@@ -25,7 +25,7 @@ from pathlib import Path
 
 import requests
 
-from bench.run import RESULTS, percentile, rss_mb, timed
+from bench.run import RESULTS, per_process, percentile, rss_mb, timed
 from tests.support.stack import ROOT, Process, Stack, free_port
 
 LOCUST = str(ROOT / ".venv" / "bin" / "locust")
@@ -125,7 +125,7 @@ def main() -> None:
     try:
         results["Cadence, 1 Rasa"] = run_locust(stack.api_url, "CadenceUser", args.users,
                                                 args.seconds)
-        memory = {n: rss_mb(p.popen.pid) for n, p in stack.processes.items()}
+        memory = per_process(stack, rss_mb)
         notes.append("Cadence RSS after load: " + ", ".join(f"{n} {mb:.0f} MB"
                                                           for n, mb in memory.items()) + ".")
     finally:

@@ -19,6 +19,7 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -64,8 +65,9 @@ def cpu_ms(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK") * 1000
 
 
-def cpu_snapshot(stack: Stack) -> dict[str, float]:
-    return {name: cpu_ms(p.popen.pid) for name, p in stack.processes.items()}
+def per_process(stack: Stack, measure: Callable[[int], float]) -> dict[str, float]:
+    """`measure(pid)` for each process of the stack, by name."""
+    return {name: measure(p.popen.pid) for name, p in stack.processes.items()}
 
 
 # A user's session holds a handful of questions or one check-in, not hundreds: Rasa
@@ -76,12 +78,13 @@ TURNS_PER_USER = 10
 def measure_turns(stack: Stack, turns: int) -> tuple[dict[str, list[float]], dict[str, float]]:
     """Latencies by kind of turn, and each process's CPU milliseconds per FAQ turn."""
     faq, step, final, whole = [], [], [], []
-    cpu_before = cpu_snapshot(stack)
+    cpu_before = per_process(stack, cpu_ms)
     for i in range(turns):
         if i % TURNS_PER_USER == 0:
             chat = ChatClient(stack.api_url)
         faq.append(timed(partial(chat.say, "why does pain make me so tired?")))
-    faq_cpu = {name: (ms - cpu_before[name]) / turns for name, ms in cpu_snapshot(stack).items()}
+    cpu_after = per_process(stack, cpu_ms)
+    faq_cpu = {name: (cpu_after[name] - ms) / turns for name, ms in cpu_before.items()}
     # Each check-in: start, four scale taps. The first three are "steps"; the fourth is
     # the final turn, which saves (action → API → database) and asks for the note.
     while len(final) < turns:
@@ -112,7 +115,7 @@ def main() -> None:
     ready_s = time.perf_counter() - started
     try:
         latencies, faq_cpu = measure_turns(stack, args.turns)
-        memory = {name: rss_mb(p.popen.pid) for name, p in stack.processes.items()}
+        memory = per_process(stack, rss_mb)
     finally:
         stack.stop()
 

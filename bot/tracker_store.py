@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import sqlite3
 import weakref
 from typing import Any
 
@@ -35,12 +34,11 @@ from sqlalchemy.pool import QueuePool
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """Write-ahead log; in WAL mode `synchronous=NORMAL` is still safe against a crash of
-    the process, and saves an fsync on each commit."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
+    the process, and saves an fsync on each commit. Listens on the SQLite engine only."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 class CadenceTrackerStore(SQLTrackerStore):
