@@ -1,0 +1,98 @@
+"""The word groups in data/nlu/topic_words.yml reach the ResponseSelector as features.
+
+The pipeline has no word vectors, so these groups are how "sore" and "aching", or "low"
+and "anxious", become alike to the ResponseSelector. The tests run Rasa's own
+RegexFeaturizer with its settings in config.yml on the project's NLU data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytest.importorskip("rasa")
+
+from rasa.engine.graph import ExecutionContext, GraphSchema  # noqa: E402
+from rasa.engine.storage.local_model_storage import LocalModelStorage  # noqa: E402
+from rasa.engine.storage.resource import Resource  # noqa: E402
+from rasa.nlu.featurizers.sparse_featurizer.regex_featurizer import RegexFeaturizer  # noqa: E402
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer  # noqa: E402
+from rasa.shared.nlu.constants import TEXT  # noqa: E402
+from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
+from rasa.shared.nlu.training_data.message import Message  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+GROUPS = ("pain_word", "tired_word", "mood_word", "nerve_word", "cycle_word")
+
+
+def _featurizer_config(alias: str) -> dict:
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
+    return next(step for step in pipeline if step.get("alias") == alias)
+
+
+@pytest.fixture(scope="module")
+def featurize(tmp_path_factory):
+    """Trains the featurizer as `rasa train` does; returns text -> the groups that fire."""
+    config = {**RegexFeaturizer.get_default_config(), **_featurizer_config("topic_words")}
+    featurizer = RegexFeaturizer.create(
+        config,
+        LocalModelStorage(tmp_path_factory.mktemp("storage")),
+        Resource("regex"),
+        ExecutionContext(GraphSchema({}), "test"),
+    )
+    featurizer.train(load_data(str(ROOT / "data" / "nlu")))
+    names = [pattern["name"] for pattern in featurizer.known_patterns]
+    tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+
+    def fired(text: str) -> set[str]:
+        message = Message(data={TEXT: text})
+        tokenizer.process([message])
+        featurizer.process([message])
+        _, sentence = message.get_sparse_features(TEXT)
+        row = sentence.features.toarray()[0]
+        return {name for name, value in zip(names, row) if value}
+
+    return fired
+
+
+def test_every_group_is_in_the_trained_featurizer(featurize):
+    assert set(GROUPS) <= featurize("pain tired mood brain cycle")
+
+
+@pytest.mark.parametrize(
+    ("text", "groups"),
+    [
+        ("Why does my PAIN leave me so Drained", {"pain_word", "tired_word"}),
+        ("why do my joints ache", {"pain_word"}),
+        ("i ache and I'm completely worn out", {"pain_word", "tired_word"}),
+        ("is my brain why everything hurts", {"nerve_word", "pain_word"}),
+        ("it hurts more when I'm feeling down", {"pain_word", "mood_word"}),
+        ("stuck in a loop of flares", {"cycle_word", "pain_word"}),
+    ],
+)
+def test_word_groups_fire_whatever_the_case(featurize, text, groups):
+    assert set(GROUPS) & featurize(text) == groups
+
+
+def test_groups_match_whole_words_only(featurize):
+    # "antidepressant" is not a mood word, "achievement" is not an ache, "painting" no pain.
+    assert not set(GROUPS) & featurize("my antidepressant, my achievement and my painting")
+
+
+def test_each_mechanism_topic_uses_its_own_group(featurize):
+    """The groups exist to tell these topics from the pain-and-fatigue link; each topic's
+    training examples must mostly carry its group, or the group teaches nothing."""
+    data = load_data(str(ROOT / "data" / "nlu" / "learn.yml"))
+    expected = {
+        "learn/neuro_link": "nerve_word",
+        "learn/psych_link": "mood_word",
+        "learn/vicious_cycle": "cycle_word",
+    }
+    for topic, group in expected.items():
+        examples = [
+            m.get(TEXT) for m in data.intent_examples if m.get_full_intent() == topic
+        ]
+        share = sum(group in featurize(text) for text in examples) / len(examples)
+        assert share >= 0.5, (topic, round(share, 2))
