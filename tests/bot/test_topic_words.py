@@ -7,10 +7,7 @@ RegexFeaturizer with its settings in config.yml on the project's NLU data.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
 pytest.importorskip("rasa")
 
@@ -22,27 +19,29 @@ from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer  # noqa
 from rasa.shared.nlu.constants import TEXT  # noqa: E402
 from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
+from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.pipeline import ROOT, pipeline_step  # noqa: E402
+
 GROUPS = ("pain_word", "tired_word", "mood_word", "nerve_word", "cycle_word")
 
 
-def _featurizer_config(alias: str) -> dict:
-    pipeline = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
-    return next(step for step in pipeline if step.get("alias") == alias)
+@pytest.fixture(scope="module")
+def nlu_data() -> TrainingData:
+    return load_data(str(ROOT / "data" / "nlu"))
 
 
 @pytest.fixture(scope="module")
-def featurize(tmp_path_factory):
+def featurize(tmp_path_factory, nlu_data):
     """Trains the featurizer as `rasa train` does; returns text -> the groups that fire."""
-    config = {**RegexFeaturizer.get_default_config(), **_featurizer_config("topic_words")}
+    config = {**RegexFeaturizer.get_default_config(), **pipeline_step("alias", "topic_words")}
     featurizer = RegexFeaturizer.create(
         config,
         LocalModelStorage(tmp_path_factory.mktemp("storage")),
         Resource("regex"),
         ExecutionContext(GraphSchema({}), "test"),
     )
-    featurizer.train(load_data(str(ROOT / "data" / "nlu")))
+    featurizer.train(nlu_data)
     names = [pattern["name"] for pattern in featurizer.known_patterns]
     tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
 
@@ -52,7 +51,7 @@ def featurize(tmp_path_factory):
         featurizer.process([message])
         _, sentence = message.get_sparse_features(TEXT)
         row = sentence.features.toarray()[0]
-        return {name for name, value in zip(names, row) if value}
+        return {name for name, value in zip(names, row, strict=True) if value}
 
     return fired
 
@@ -81,10 +80,9 @@ def test_groups_match_whole_words_only(featurize):
     assert not set(GROUPS) & featurize("my antidepressant, my achievement and my painting")
 
 
-def test_each_mechanism_topic_uses_its_own_group(featurize):
+def test_each_mechanism_topic_uses_its_own_group(featurize, nlu_data):
     """The groups exist to tell these topics from the pain-and-fatigue link; each topic's
     training examples must mostly carry its group, or the group teaches nothing."""
-    data = load_data(str(ROOT / "data" / "nlu" / "learn.yml"))
     expected = {
         "learn/neuro_link": "nerve_word",
         "learn/psych_link": "mood_word",
@@ -92,7 +90,7 @@ def test_each_mechanism_topic_uses_its_own_group(featurize):
     }
     for topic, group in expected.items():
         examples = [
-            m.get(TEXT) for m in data.intent_examples if m.get_full_intent() == topic
+            m.get(TEXT) for m in nlu_data.intent_examples if m.get_full_intent() == topic
         ]
         share = sum(group in featurize(text) for text in examples) / len(examples)
         assert share >= 0.5, (topic, round(share, 2))

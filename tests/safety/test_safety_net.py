@@ -8,7 +8,8 @@ pytest.importorskip("rasa")
 
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 
-from bot.nlu.safety_net import SafetyNet  # noqa: E402
+from bot.nlu.safety_net import SAFETY_INTENTS, SafetyNet  # noqa: E402
+from tests.support.pipeline import pipeline_step  # noqa: E402
 
 DIET = [
     {"name": "inform", "confidence": 0.7},
@@ -86,14 +87,7 @@ def test_diets_ranking_always_holds_an_intent_to_fall_back_on_after_the_safety_o
     # A softened crisis guess falls back on DIET's best other intent, and config.yml keeps
     # only the top of DIET's ranking: even when every safety intent comes first, the kept
     # part must still hold another intent.
-    from pathlib import Path
-
-    import yaml
-
-    from bot.nlu.safety_net import SAFETY_INTENTS
-
-    pipeline = yaml.safe_load(Path("config.yml").read_text(encoding="utf-8"))["pipeline"]
-    kept = next(c for c in pipeline if c["name"] == "DIETClassifier").get("ranking_length", 10)
+    kept = pipeline_step("name", "DIETClassifier").get("ranking_length", 10)
     worst_case = [{"name": "crisis", "confidence": 0.5}] + [
         {"name": name, "confidence": 0.1} for name in sorted(SAFETY_INTENTS - {"crisis"})
     ] + [{"name": "learn", "confidence": 0.05}, {"name": "inform", "confidence": 0.01}]
