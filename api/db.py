@@ -4,12 +4,13 @@ database is busy or briefly unavailable."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
 import tenacity
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -135,22 +136,27 @@ def retry_when_busy(
     return retrying(work)
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    # Async, so that FastAPI does not hop to the thread pool to open the session: opening
+    # it does no I/O (the connection is checked out on first use, in the route's thread).
+    # Closing returns the connection to the pool, which can be I/O, so it runs there.
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    with factory() as session:
-        try:
-            yield session
-        except DBAPIError as exc:
-            if not is_transient(exc):
-                raise
-            # Busy beyond the retry budget (or work that is not retried): this is temporary,
-            # so say when to come back (the outbox and the widget retry a 503) — not a 500.
-            log.warning("database unavailable: %s", type(exc.orig).__name__)
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE,
-                detail=BUSY_DETAIL,
-                headers={"Retry-After": str(RETRY_AFTER_S)},
-            ) from None
+    session = factory()
+    try:
+        yield session
+    except DBAPIError as exc:
+        if not is_transient(exc):
+            raise
+        # Busy beyond the retry budget (or work that is not retried): this is temporary,
+        # so say when to come back (the outbox and the widget retry a 503) — not a 500.
+        log.warning("database unavailable: %s", type(exc.orig).__name__)
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail=BUSY_DETAIL,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        ) from None
+    finally:
+        await run_in_threadpool(session.close)
 
 
 DbSession = Annotated[Session, Depends(get_session)]

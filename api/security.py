@@ -41,11 +41,11 @@ def _unauthorized(detail: str) -> HTTPException:
 _bearer = HTTPBearer(auto_error=False)
 
 
-def current_user_id(
+def current_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     settings: AppSettings,
     db: DbSession,
-) -> str:
+) -> User:
     if credentials is None:
         raise _unauthorized("Missing bearer token")
     assert settings.jwt_secret is not None
@@ -61,9 +61,21 @@ def current_user_id(
         raise _unauthorized("Invalid or expired token") from None
     user_id = claims["sub"]
     # An erased user's token must stop working even though its signature is still valid.
-    if not isinstance(user_id, str) or db.get(User, user_id) is None:
+    user = db.get(User, user_id) if isinstance(user_id, str) else None
+    if user is None:
         raise _unauthorized("Invalid or expired token")
-    return user_id
+    return user
+
+
+# FastAPI keeps a dependency's value for the whole request, so the User loaded above stays
+# referenced and in the session's identity map (which holds objects only weakly): a route
+# that needs the row again gets it from there, without a second query.
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+async def current_user_id(user: CurrentUser) -> str:
+    # Async on purpose: no I/O here, so no hop to the thread pool.
+    return user.id
 
 
 CurrentUserId = Annotated[str, Depends(current_user_id)]

@@ -12,7 +12,7 @@ from api.db import DbSession
 from api.models import ConversationTurn, User
 from api.ratelimit import limit_chat
 from api.schemas import ChatIn, ChatOut, ErrorOut, UnprocessableOut
-from api.security import CurrentUserId
+from api.security import CurrentUser
 from api.services import erase, transcript
 from api.services.rasa import RasaGateway, RasaUnavailable, to_messages
 
@@ -20,7 +20,7 @@ log = logging.getLogger("cadence.api.chat")
 
 ERASE_FAILED = (
     "I couldn't erase your data just now, so nothing was deleted. Please try again in a "
-    "moment, or use \"Delete my data\" on the insights page."
+    'moment, or use "Delete my data" on the insights page.'
 )
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chat"], dependencies=[Depends(limit_chat)])
@@ -52,11 +52,11 @@ def as_plain_text(message: str) -> str:
 
 
 def _prepare(
-    db: DbSession, user_id: str, body: ChatIn
+    db: DbSession, user: User, body: ChatIn
 ) -> tuple[str, dict[str, str], ConversationTurn]:
     """Decide what Rasa receives, store the user's turn, and remember their locale."""
     if body.payload is not None:
-        title = transcript.offered_button_title(db, user_id, body.payload)
+        title = transcript.offered_button_title(db, user.id, body.payload)
         if title is None:
             raise HTTPException(
                 status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -67,8 +67,6 @@ def _prepare(
     else:
         assert body.message is not None
         forwarded, shown = as_plain_text(body.message), body.message
-    user = db.get(User, user_id)
-    assert user is not None  # current_user_id checked it
     if body.metadata is not None:
         user.locale = body.metadata.locale or user.locale
         user.timezone = body.metadata.timezone or user.timezone
@@ -76,7 +74,7 @@ def _prepare(
     # message without metadata (e.g. a payload click) still knows the locale.
     metadata = {"locale": user.locale, "timezone": user.timezone}
     metadata = {key: value for key, value in metadata.items() if value}
-    return forwarded, metadata, transcript.add_user_turn(db, user_id, shown)
+    return forwarded, metadata, transcript.add_user_turn(db, user.id, shown)
 
 
 def _record_reply(db: DbSession, user_id: str, turn: ConversationTurn, messages: list) -> None:
@@ -91,10 +89,11 @@ def _record_reply(db: DbSession, user_id: str, turn: ConversationTurn, messages:
     responses={422: {"model": UnprocessableOut}, 503: {"model": ErrorOut}},
 )
 async def chat(
-    body: ChatIn, user_id: CurrentUserId, db: DbSession, gateway: Gateway, request: Request
+    body: ChatIn, user: CurrentUser, db: DbSession, gateway: Gateway, request: Request
 ) -> ChatOut:
+    user_id = user.id
     # The session is synchronous: keep its work off the event loop.
-    forwarded, metadata, turn = await run_in_threadpool(_prepare, db, user_id, body)
+    forwarded, metadata, turn = await run_in_threadpool(_prepare, db, user, body)
     try:
         reply = await gateway.send(user_id, forwarded, metadata)
     except RasaUnavailable as exc:

@@ -1,4 +1,4 @@
-"""The Rasa launcher's fix: action replies are still validated, only faster."""
+"""The Rasa launcher's fixes (bot/serve.py, bot/rasa_speedups.py) give Rasa's own results."""
 
 from __future__ import annotations
 
@@ -60,17 +60,19 @@ def _trained_tf_models(load) -> dict[str, tuple]:
     return loaded
 
 
-def _outputs(model, example) -> dict:
+def _flat(tree: dict, prefix: str = ""):
+    """A model's nested outputs as (dotted key, array) pairs."""
     import numpy as np
 
-    def flat(tree, prefix=""):
-        for key, value in tree.items():
-            if isinstance(value, dict):
-                yield from flat(value, f"{prefix}{key}.")
-            elif value is not None:
-                yield prefix + key, np.asarray(value, dtype=float)
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            yield from _flat(value, f"{prefix}{key}.")
+        elif value is not None:
+            yield prefix + key, np.asarray(value, dtype=float)
 
-    return dict(flat(model.run_inference(example)))
+
+def _outputs(model, example) -> dict:
+    return dict(_flat(model.run_inference(example)))
 
 
 def _trained_weights(model) -> list[tuple]:
@@ -98,3 +100,45 @@ def test_loading_without_rasas_training_step_gives_rasas_own_weights_and_outputs
         assert expected.keys() == got.keys(), name
         for key in expected:
             np.testing.assert_array_equal(got[key], expected[key], err_msg=f"{name} {key}")
+
+
+
+def test_calling_the_traced_graph_directly_gives_rasas_own_predictions(monkeypatch):
+    """bot/rasa_speedups.py calls each model's traced graph without tf.function's
+    dispatch. For messages of different lengths, every output is Rasa's, bit for bit."""
+    import asyncio
+
+    import numpy as np
+    from rasa.core.agent import Agent
+    from rasa.utils.tensorflow.models import RasaModel
+
+    from bot import rasa_speedups, serve
+
+    serve.apply_fixes()
+    assert RasaModel._rasa_predict is rasa_speedups.rasa_predict
+    archive = max(Path("models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    agent = Agent.load(str(archive))
+    batches: list[tuple] = []
+
+    def recording(model, batch):
+        batches.append((model, batch))
+        return rasa_speedups.rasa_predict(model, batch)
+
+    RasaModel._rasa_predict = recording
+    try:
+        for text in ("hi", "what is cortisol?", "why does my pain leave me so wiped out "
+                     "every single afternoon, even on days when I have barely done anything"):
+            asyncio.run(agent.parse_message(text))
+    finally:
+        RasaModel._rasa_predict = rasa_speedups.rasa_predict
+    models = {type(model).__name__ for model, _ in batches}
+    assert len(models) == 2 and len(batches) == 6, models  # DIET and the ResponseSelector
+    rasas_own = rasa_speedups._rasa_rasa_predict
+    for model, batch in batches:
+        with monkeypatch.context() as patch:  # the direct call, with no way back to Rasa's
+            patch.setattr(rasa_speedups, "_rasa_rasa_predict", None)
+            got = dict(_flat(rasa_speedups.rasa_predict(model, batch)))
+        expected = dict(_flat(rasas_own(model, batch)))
+        assert got.keys() == expected.keys()
+        for key, value in expected.items():
+            np.testing.assert_array_equal(got[key], value, err_msg=key)
