@@ -17,10 +17,11 @@ under load (bench/load.py):
 - Calling the models. DIET and the ResponseSelector each run their traced prediction graph
   once a turn through `tf.function`, which first matches the inputs against its signature
   again and looks the graph up in its cache: ~1.4 ms a turn for the two models, for a
-  graph that never changes (Rasa traces it once, with a fixed input signature). The
-  inputs are converted and checked as tf.function does, and the graph is called directly
-  (`ConcreteFunction._call_flat`: TensorFlow is pinned to 2.12 by Rasa 3.6).
-  tests/bot/test_serve.py compares every output with Rasa's own call.
+  graph that never changes (Rasa traces it once, with a fixed input signature). Rasa's
+  own `_rasa_predict` still does everything around the call; only the traced function it
+  calls is wrapped, so that the graph is called directly (`ConcreteFunction._call_flat`:
+  TensorFlow is pinned to 2.12 by Rasa 3.6). tests/bot/test_serve.py compares every
+  output with Rasa's own call.
 
 The tracker store's costs are fixed in its own class, bot/tracker_store.py.
 """
@@ -92,37 +93,39 @@ def resolve_event_type(type_name: str, default: type | None = None) -> type | No
     return found if found is not None else _rasa_resolve_by_type(type_name, default)
 
 
-def rasa_predict(self: Any, batch_in: Any) -> dict[str, Any]:
-    """`RasaModel._rasa_predict` calling its traced graph directly."""
-    step = self._tf_predict_step
-    if self._run_eagerly or step is None or not self.prepared_for_prediction:
-        return _rasa_rasa_predict(self, batch_in)  # the first call traces, as Rasa's does
-    import tensorflow as tf
-    from keras.utils import tf_utils
-    from rasa.shared.constants import DIAGNOSTIC_DATA
+class DirectGraphCall:
+    """A traced `tf.function` with a fixed input signature, called without its dispatch.
 
-    cached = self.__dict__.get("_traced_graph")
-    if cached is None or cached[0] is not step:  # traced again (e.g. after loading weights)
-        graph = step.get_concrete_function()
-        cached = (step, graph, graph.structured_input_signature[0][0])
-        self.__dict__["_traced_graph"] = cached
-    _, graph, specs = cached
-    if len(batch_in) != len(specs):
-        return _rasa_rasa_predict(self, batch_in)
-    # What tf.function does with inputs (cast_inputs_to_signature), minus its dispatch.
-    tensors = []
-    for value, spec in zip(batch_in, specs, strict=True):
-        tensor = tf.convert_to_tensor(value, dtype_hint=spec.dtype)
-        if not spec.is_compatible_with(tensor):
-            return _rasa_rasa_predict(self, batch_in)  # Rasa's own error for a bad batch
-        tensors.append(tensor)
-    self._training = False
-    outputs = tf_utils.sync_to_numpy_or_python_type(
-        graph._call_flat(tensors, captured_inputs=graph.captured_inputs)
-    )
-    if DIAGNOSTIC_DATA in outputs:
-        outputs[DIAGNOSTIC_DATA] = self._empty_lists_to_none_in_dict(outputs[DIAGNOSTIC_DATA])
-    return outputs
+    The inputs are converted and checked as tf.function does (`cast_inputs_to_signature`);
+    anything that does not fit goes through the tf.function itself, for its own error.
+    """
+
+    def __init__(self, function: Any) -> None:
+        self.function = function
+        self._graph = function.get_concrete_function()
+
+    def __call__(self, batch_in: Any) -> Any:
+        import tensorflow as tf
+
+        graph = self._graph
+        specs = graph.structured_input_signature[0][0]
+        if len(batch_in) == len(specs):
+            tensors = [
+                tf.convert_to_tensor(value, dtype_hint=spec.dtype)
+                for value, spec in zip(batch_in, specs, strict=True)
+            ]
+            if all(spec.is_compatible_with(t) for spec, t in zip(specs, tensors, strict=True)):
+                return graph._call_flat(tensors, captured_inputs=graph.captured_inputs)
+        return self.function(batch_in)
+
+
+def rasa_predict(self: Any, batch_in: Any) -> Any:
+    """`RasaModel._rasa_predict`, calling the traced graph directly once Rasa has traced it
+    (Rasa traces again after loading weights: the new function is wrapped in turn)."""
+    step = self._tf_predict_step
+    if step is not None and not isinstance(step, DirectGraphCall):
+        self._tf_predict_step = DirectGraphCall(step)
+    return _rasa_rasa_predict(self, batch_in)
 
 
 # Rasa's own functions, kept when they are replaced (the tests compare against them).

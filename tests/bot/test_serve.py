@@ -18,8 +18,10 @@ def test_replies_are_checked_against_rasas_schema_by_a_validator_built_once():
 
     serve.apply_fixes()
     action = RemoteAction("action_anything", None)
-    good = {"events": [{"event": "slot", "name": "topic", "value": "sleep_link"}],
-            "responses": [{"text": "hi", "buttons": [{"title": "a", "payload": "/b"}]}]}
+    good = {
+        "events": [{"event": "slot", "name": "topic", "value": "sleep_link"}],
+        "responses": [{"text": "hi", "buttons": [{"title": "a", "payload": "/b"}]}],
+    }
     assert action._validate_action_result(good) is True
     with pytest.raises(ValidationError, match="Failed to validate Action server response"):
         action._validate_action_result({"events": [{"no_event_key": 1}], "responses": []})
@@ -102,7 +104,6 @@ def test_loading_without_rasas_training_step_gives_rasas_own_weights_and_outputs
             np.testing.assert_array_equal(got[key], expected[key], err_msg=f"{name} {key}")
 
 
-
 def test_calling_the_traced_graph_directly_gives_rasas_own_predictions(monkeypatch):
     """bot/rasa_speedups.py calls each model's traced graph without tf.function's
     dispatch. For messages of different lengths, every output is Rasa's, bit for bit."""
@@ -126,19 +127,26 @@ def test_calling_the_traced_graph_directly_gives_rasas_own_predictions(monkeypat
 
     RasaModel._rasa_predict = recording
     try:
-        for text in ("hi", "what is cortisol?", "why does my pain leave me so wiped out "
-                     "every single afternoon, even on days when I have barely done anything"):
+        for text in (
+            "hi",
+            "what is cortisol?",
+            "why does my pain leave me so wiped out "
+            "every single afternoon, even on days when I have barely done anything",
+        ):
             asyncio.run(agent.parse_message(text))
     finally:
         RasaModel._rasa_predict = rasa_speedups.rasa_predict
     models = {type(model).__name__ for model, _ in batches}
     assert len(models) == 2 and len(batches) == 6, models  # DIET and the ResponseSelector
-    rasas_own = rasa_speedups._rasa_rasa_predict
     for model, batch in batches:
+        direct = model._tf_predict_step
+        assert isinstance(direct, rasa_speedups.DirectGraphCall)
         with monkeypatch.context() as patch:  # the direct call, with no way back to Rasa's
-            patch.setattr(rasa_speedups, "_rasa_rasa_predict", None)
+            patch.setattr(direct, "function", None)
             got = dict(_flat(rasa_speedups.rasa_predict(model, batch)))
-        expected = dict(_flat(rasas_own(model, batch)))
+        with monkeypatch.context() as patch:  # Rasa's own call, through its tf.function
+            patch.setattr(model, "_tf_predict_step", direct.function)
+            expected = dict(_flat(rasa_speedups._rasa_rasa_predict(model, batch)))
         assert got.keys() == expected.keys()
         for key, value in expected.items():
             np.testing.assert_array_equal(got[key], value, err_msg=key)
