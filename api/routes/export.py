@@ -11,9 +11,9 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
 from api.db import DbSession
-from api.models import SafetyEvent, TechniqueFeedback, User
+from api.models import SafetyEvent, TechniqueFeedback
 from api.schemas import CheckinOut, WeeklyCheckOut
-from api.security import AppSettings, CurrentUserId
+from api.security import AppSettings, CurrentUser
 from api.services import checkins, feedback, insights, ranking, weekly
 from api.services.export_csv import checkins_csv
 from api.services.report_pdf import clinician_pdf
@@ -31,13 +31,12 @@ def _attachment(filename: str) -> dict[str, str]:
     responses={200: {"content": {"text/csv": {}, "application/pdf": {}, "application/json": {}}}},
 )
 def export(
-    user_id: CurrentUserId,
+    user: CurrentUser,
     db: DbSession,
     settings: AppSettings,
     format: Annotated[Literal["csv", "pdf", "json"], Query()] = "csv",  # noqa: A002
 ) -> Response:
-    user = db.get(User, user_id)
-    assert user is not None  # current_user_id checked it
+    user_id = user.id
     rows = checkins.all_oldest_first(db, user_id)
     today = checkins.today_for(user, rows[-1].local_date if rows else None)
     if format == "csv":

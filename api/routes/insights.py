@@ -5,7 +5,7 @@ from fastapi import APIRouter
 from api.db import DbSession
 from api.models import User
 from api.schemas import InsightsOut
-from api.security import CurrentUserId
+from api.security import CurrentUser
 from api.services import checkins, insights, weekly
 
 router = APIRouter(prefix="/api/v1/me/insights", tags=["insights"])
@@ -20,7 +20,5 @@ def insights_for(db: DbSession, user: User) -> InsightsOut:
 
 
 @router.get("")
-def my_insights(user_id: CurrentUserId, db: DbSession) -> InsightsOut:
-    user = db.get(User, user_id)
-    assert user is not None  # current_user_id checked it
+def my_insights(user: CurrentUser, db: DbSession) -> InsightsOut:
     return insights_for(db, user)

@@ -8,10 +8,9 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from api.db import DbSession
-from api.models import User
 from api.routes.chat import Gateway
 from api.schemas import ConversationOut, TurnOut
-from api.security import CurrentUserId
+from api.security import CurrentUser, CurrentUserId
 from api.services import erase, transcript
 from api.services.rasa import RasaUnavailable, to_messages
 
@@ -40,12 +39,12 @@ def get_conversation(user_id: CurrentUserId, db: DbSession) -> ConversationOut:
 
 
 @router.delete("/conversation", status_code=status.HTTP_204_NO_CONTENT)
-async def start_over(user_id: CurrentUserId, db: DbSession, gateway: Gateway) -> Response:
+async def start_over(user: CurrentUser, db: DbSession, gateway: Gateway) -> Response:
+    user_id = user.id
+
     def clear() -> dict[str, str]:
         transcript.clear(db, user_id)
         db.commit()
-        user = db.get(User, user_id)
-        assert user is not None  # current_user_id checked it
         return {k: v for k, v in {"locale": user.locale, "timezone": user.timezone}.items() if v}
 
     metadata = await run_in_threadpool(clear)
