@@ -58,3 +58,39 @@ def test_malformed_limit_stops_startup():
 
     with pytest.raises(ValueError):
         create_app(Settings(rate_limit_chat="lots"))
+
+
+@pytest.fixture
+def redis_url():
+    import shutil
+
+    from tests.support.services import Redis
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (.ci/run installs it)")
+    server = Redis().start()
+    yield server.url.replace("/0", "/1"), server
+    server.stop()
+
+
+def test_api_instances_sharing_redis_share_the_chat_limit(make_client, redis_url):
+    url, _ = redis_url
+    # Two API processes behind one load balancer: the limit is per person, not per process.
+    first = make_client(rate_limit_chat="2/minute", rate_limit_storage_url=url)
+    second = make_client(rate_limit_chat="2/minute", rate_limit_storage_url=url)
+    alice = start_session(first)
+    chat = {"json": {"message": "hi"}, "headers": alice.headers}
+    assert first.post("/api/v1/chat", **chat).status_code == 200
+    assert second.post("/api/v1/chat", **chat).status_code == 200
+    _assert_429(first.post("/api/v1/chat", **chat))
+    _assert_429(second.post("/api/v1/chat", **chat))
+
+
+def test_chat_goes_on_when_the_shared_limit_store_is_down(make_client, redis_url):
+    url, server = redis_url
+    client = make_client(rate_limit_chat="2/minute", rate_limit_storage_url=url)
+    alice = start_session(client)
+    server.stop()
+    response = client.post("/api/v1/chat", json={"message": "hi"}, headers=alice.headers)
+    assert response.status_code == 200
+    assert response.json()["messages"]
