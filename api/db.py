@@ -46,11 +46,14 @@ def make_engine(url: str) -> Engine:
     if path is not None:
         # Fresh checkouts have no var/ yet; SQLite cannot create the directory itself.
         path.parent.mkdir(parents=True, exist_ok=True)
-    if make_url(url).get_backend_name() == "sqlite":
+    is_sqlite = make_url(url).get_backend_name() == "sqlite"
+    if is_sqlite:
         # FastAPI runs sync dependencies and endpoints in a thread pool.
         connect_args["check_same_thread"] = False
-    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
-    if make_url(url).get_backend_name() == "sqlite":
+    # A database server can drop a pooled connection (restart, idle timeout), so each
+    # checkout is tested first; a SQLite file cannot, and the test is a query per request.
+    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not is_sqlite)
+    if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
@@ -139,7 +142,8 @@ def retry_when_busy(
 async def get_session(request: Request) -> AsyncIterator[Session]:
     # Async, so that FastAPI does not hop to the thread pool to open the session: opening
     # it does no I/O (the connection is checked out on first use, in the route's thread).
-    # Closing returns the connection to the pool, which can be I/O, so it runs there.
+    # Closing returns the connection to the pool, which can be I/O, so it runs there when
+    # the route left a transaction open.
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     session = factory()
     try:
@@ -156,7 +160,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             headers={"Retry-After": str(RETRY_AFTER_S)},
         ) from None
     finally:
-        await run_in_threadpool(session.close)
+        if session.in_transaction():
+            await run_in_threadpool(session.close)  # hands a connection back: can be I/O
+        else:
+            session.close()  # after a commit, or with no query at all: nothing to give back
 
 
 DbSession = Annotated[Session, Depends(get_session)]

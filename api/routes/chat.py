@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 
 from api.db import DbSession
-from api.models import ConversationTurn, User
+from api.models import ConversationTurn
 from api.ratelimit import limit_chat
 from api.schemas import ChatIn, ChatOut, ErrorOut, UnprocessableOut
-from api.security import CurrentUser
+from api.security import TokenSubject, load_user
 from api.services import erase, transcript
 from api.services.rasa import RasaGateway, RasaUnavailable, to_messages
 
@@ -52,9 +52,11 @@ def as_plain_text(message: str) -> str:
 
 
 def _prepare(
-    db: DbSession, user: User, body: ChatIn
+    db: DbSession, user_id: str, body: ChatIn
 ) -> tuple[str, dict[str, str], ConversationTurn]:
-    """Decide what Rasa receives, store the user's turn, and remember their locale."""
+    """Check the user still exists, decide what Rasa receives, store the user's turn, and
+    remember their locale: all the database work before Rasa, in one thread-pool hop."""
+    user = load_user(db, user_id)
     if body.payload is not None:
         title = transcript.offered_button_title(db, user.id, body.payload)
         if title is None:
@@ -89,11 +91,10 @@ def _record_reply(db: DbSession, user_id: str, turn: ConversationTurn, messages:
     responses={422: {"model": UnprocessableOut}, 503: {"model": ErrorOut}},
 )
 async def chat(
-    body: ChatIn, user: CurrentUser, db: DbSession, gateway: Gateway, request: Request
+    body: ChatIn, user_id: TokenSubject, db: DbSession, gateway: Gateway, request: Request
 ) -> ChatOut:
-    user_id = user.id
     # The session is synchronous: keep its work off the event loop.
-    forwarded, metadata, turn = await run_in_threadpool(_prepare, db, user, body)
+    forwarded, metadata, turn = await run_in_threadpool(_prepare, db, user_id, body)
     try:
         reply = await gateway.send(user_id, forwarded, metadata)
     except RasaUnavailable as exc:
