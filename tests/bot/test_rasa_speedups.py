@@ -98,3 +98,80 @@ def test_a_tracker_rebuilt_from_stored_events_is_the_same():
     stored = [event.as_dict() for event in events]
     rebuilt = DialogueStateTracker.from_dict("someone", stored)
     assert list(rebuilt.events) == events
+
+
+# --- Calls to the action server -------------------------------------------------------
+
+
+class ActionServerStandIn:
+    """A local HTTP server that answers like an action server and notes, for every call,
+    which client connection (peer address and port) it came over."""
+
+    def __init__(self) -> None:
+        self.connections: list[tuple[str, int]] = []
+        self.port: int | None = None
+        self._runner = None
+
+    async def _run_action(self, request):
+        from aiohttp import web
+
+        self.connections.append(request.transport.get_extra_info("peername")[:2])
+        body = await request.json()
+        return web.json_response({"events": [], "responses": [{"text": body["next_action"]}]})
+
+    async def start(self, port: int = 0) -> None:
+        from aiohttp import web
+
+        app = web.Application()
+        app.router.add_post("/webhook", self._run_action)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()
+
+
+async def call_action(endpoint, name: str) -> dict:
+    return await endpoint.request(json={"next_action": name}, method="post")
+
+
+async def test_action_calls_reuse_one_connection_and_survive_a_server_restart():
+    from rasa.utils.endpoints import EndpointConfig
+
+    server = ActionServerStandIn()
+    await server.start()
+    endpoint = EndpointConfig(f"http://127.0.0.1:{server.port}/webhook")
+    try:
+        replies = [await call_action(endpoint, f"action_{i}") for i in range(3)]
+        assert [r["responses"][0]["text"] for r in replies] == ["action_0", "action_1", "action_2"]
+        # Rasa's own code opened a new connection for each call.
+        assert len(set(server.connections)) == 1
+
+        # The action server restarts: the connection it closed is not reused.
+        port = server.port
+        await server.stop()
+        server = ActionServerStandIn()
+        await server.start(port)
+        reply = await call_action(endpoint, "action_after_restart")
+        assert reply["responses"][0]["text"] == "action_after_restart"
+    finally:
+        await server.stop()
+        await (await endpoint.session().__aenter__()).close()
+
+
+async def test_a_failing_action_server_still_raises_rasas_error():
+    from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+
+    server = ActionServerStandIn()
+    await server.start()
+    endpoint = EndpointConfig(f"http://127.0.0.1:{server.port}/no-such-path")
+    try:
+        with pytest.raises(ClientResponseError) as raised:
+            await call_action(endpoint, "action_x")
+        assert raised.value.status == 404
+    finally:
+        await server.stop()
+        await (await endpoint.session().__aenter__()).close()
