@@ -94,3 +94,48 @@ def test_chat_goes_on_when_the_shared_limit_store_is_down(make_client, redis_url
     response = client.post("/api/v1/chat", json={"message": "hi"}, headers=alice.headers)
     assert response.status_code == 200
     assert response.json()["messages"]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_window_moves_with_time_rather_than_resetting_on_the_minute():
+    from limits import parse
+
+    from api.ratelimit import MovingWindows
+
+    clock = FakeClock()
+    windows = MovingWindows(clock)
+    three_a_minute = parse("3/minute")
+    for second in (0, 20, 40):
+        clock.now = 1000.0 + second
+        assert windows.retry_after(three_a_minute, "chat", "alice") is None
+    clock.now = 1050.0
+    # The hit at 0 s leaves the window at 60 s: 10 s from now.
+    assert windows.retry_after(three_a_minute, "chat", "alice") == 10
+    assert windows.retry_after(three_a_minute, "chat", "bob") is None  # per person
+    clock.now = 1060.0
+    assert windows.retry_after(three_a_minute, "chat", "alice") is None
+    # Refused hits are not counted: the next opening is when the 20 s hit leaves.
+    assert windows.retry_after(three_a_minute, "chat", "alice") == 20
+
+
+def test_people_who_stopped_chatting_are_forgotten():
+    from limits import parse
+
+    from api.ratelimit import MovingWindows
+
+    clock = FakeClock()
+    windows = MovingWindows(clock)
+    per_minute = parse("30/minute")
+    for person in range(windows.SWEEP_EVERY):
+        windows.retry_after(per_minute, "chat", f"person-{person}")
+    clock.now += 61
+    for _ in range(windows.SWEEP_EVERY):
+        windows.retry_after(per_minute, "chat", "still-here")
+    assert len(windows) == 1
