@@ -23,8 +23,6 @@ from actions.settings import settings
 
 logger = logging.getLogger(__name__)
 
-IDLE_CONNECTION_TIMEOUT_S = 30
-
 
 class FlushBackoff:
     """How long the outbox flusher sleeps before its next round.
@@ -82,10 +80,6 @@ async def flush_outbox_forever(
 
 def build_app(token: str | None = None):
     app = create_app("actions")
-    # Rasa keeps its connections here open between calls (bot/rasa_speedups.py) and
-    # drops an idle one after aiohttp's 15 s. Closing idle ones later than that, instead
-    # of Sanic's 5 s, means Rasa never sends a call down a connection being closed here.
-    app.config.KEEP_ALIVE_TIMEOUT = IDLE_CONNECTION_TIMEOUT_S
     expected = token if token is not None else os.environ.get("ACTIONS_TOKEN", "")
 
     @app.middleware("request")

@@ -1,4 +1,4 @@
-"""Four of Rasa 3.6's per-turn costs, done the cheap way with the same results.
+"""Three of Rasa 3.6's per-turn costs, done the cheap way with the same results.
 
 Found by profiling Rasa (py-spy) while it answered FAQ turns through the gateway, and
 under load (bench/load.py):
@@ -22,23 +22,12 @@ under load (bench/load.py):
   calls is wrapped, so that the graph is called directly (`ConcreteFunction._call_flat`:
   TensorFlow is pinned to 2.12 by Rasa 3.6). tests/bot/test_serve.py compares every
   output with Rasa's own call.
-- Calling the action server. `EndpointConfig.request` opens a new aiohttp session, and so
-  a new TCP connection, for every custom action it runs, and closes both afterwards:
-  ~4 % of Rasa's CPU time on an FAQ turn, plus the action server accepting the
-  connection. Here `EndpointConfig.session()` hands Rasa's own `request` one long-lived
-  session per endpoint and event loop (built by Rasa's `session()`, so with the same
-  headers, auth and timeout), whose connections are kept alive and reused. A connection
-  the action server closed (a restart) is dropped by aiohttp's pool, not reused; the
-  action server keeps idle connections open longer than the pool does
-  (actions/server.py), so the pool is never the one left holding a closed connection.
 
 The tracker store's costs are fixed in its own class, bot/tracker_store.py.
 """
 
 from __future__ import annotations
 
-import asyncio
-import weakref
 from functools import cache
 from typing import Any
 
@@ -139,47 +128,19 @@ def rasa_predict(self: Any, batch_in: Any) -> Any:
     return _rasa_rasa_predict(self, batch_in)
 
 
-class KeptSession:
-    """What `EndpointConfig.session()` returns here: `async with` it gives the endpoint's
-    long-lived session and, unlike a new session, leaves it open on the way out."""
-
-    def __init__(self, session: Any) -> None:
-        self.session = session
-
-    async def __aenter__(self) -> Any:
-        return self.session
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        return None
-
-
-def endpoint_session(self: Any) -> KeptSession:
-    """`EndpointConfig.session`, one session per endpoint and event loop, kept open."""
-    # Kept on the endpoint itself (EndpointConfig is not hashable), by loop: a session
-    # belongs to the loop it was made in, and a loop that goes away takes its entry along.
-    by_loop = self.__dict__.setdefault("_kept_sessions", weakref.WeakKeyDictionary())
-    loop = asyncio.get_running_loop()
-    session = by_loop.get(loop)
-    if session is None or session.closed:
-        session = by_loop[loop] = _rasa_session(self)
-    return KeptSession(session)
-
-
 # Rasa's own functions, kept when they are replaced (the tests compare against them).
 _rasa_resolve_by_type: Any = None
 _rasa_combine_features: Any = None
 _rasa_rasa_predict: Any = None
-_rasa_session: Any = None
 
 
 def apply() -> None:
     """Put these in place of Rasa's own. Imports TensorFlow: set its options first."""
-    global _rasa_resolve_by_type, _rasa_combine_features, _rasa_rasa_predict, _rasa_session
+    global _rasa_resolve_by_type, _rasa_combine_features, _rasa_rasa_predict
     if _rasa_resolve_by_type is not None:
         return  # already applied
     from rasa.shared.core.events import Event
     from rasa.shared.nlu.training_data.message import Message
-    from rasa.utils.endpoints import EndpointConfig
     from rasa.utils.tensorflow.models import RasaModel
 
     _rasa_combine_features = Message._combine_features
@@ -188,5 +149,3 @@ def apply() -> None:
     Event.resolve_by_type = staticmethod(resolve_event_type)  # type: ignore[method-assign]
     _rasa_rasa_predict = RasaModel._rasa_predict
     RasaModel._rasa_predict = rasa_predict  # type: ignore[method-assign]
-    _rasa_session = EndpointConfig.session
-    EndpointConfig.session = endpoint_session  # type: ignore[method-assign]
