@@ -69,7 +69,7 @@ def redis_url():
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed (.ci/run installs it)")
     server = Redis().start()
-    yield server.url.replace("/0", "/1"), server
+    yield server.rate_limit_url, server
     server.stop()
 
 

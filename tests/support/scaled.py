@@ -47,7 +47,7 @@ class ScaledStack(Stack):
             "DATABASE_URL": self.postgres.url("cadence"),
             "TRACKER_STORE_URL": self.postgres.url("rasa"),
             "LOCK_STORE_URL": self.redis.url,
-            "RATE_LIMIT_STORAGE_URL": self.redis.url.removesuffix("/0") + "/1",
+            "RATE_LIMIT_STORAGE_URL": self.redis.rate_limit_url,
             "RASA_URLS": f"{self.url('rasa_a')},{self.url('rasa_b')}",
         }
 

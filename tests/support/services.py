@@ -95,7 +95,16 @@ class Redis:
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        """Database 0: Rasa's lock store."""
+        return self.database_url(0)
+
+    @property
+    def rate_limit_url(self) -> str:
+        """Database 1: the API's shared rate-limit counters, apart from the locks."""
+        return self.database_url(1)
+
+    def database_url(self, db: int) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
 
     def start(self) -> Redis:
         self.process = subprocess.Popen(
