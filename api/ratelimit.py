@@ -75,6 +75,34 @@ class MovingWindows:
     def __len__(self) -> int:
         return len(self._hits)
 
+    async def count(self, item: RateLimitItem, scope: str, key: str) -> int | None:
+        # Microseconds of pure Python: on the event loop, no thread-pool hop.
+        return self.retry_after(item, scope, key)
+
+
+class SharedWindows:
+    """`limits`' moving windows in a storage shared by API processes (Redis)."""
+
+    def __init__(self, url: str) -> None:
+        self._storage = storage_from_string(url)
+        self._limiter = MovingWindowRateLimiter(self._storage)
+
+    def _retry_after(self, item: RateLimitItem, scope: str, key: str) -> int | None:
+        if self._limiter.hit(item, scope, key):
+            return None
+        reset_at = self._limiter.get_window_stats(item, scope, key).reset_time
+        return max(1, math.ceil(reset_at - time.time()))
+
+    async def count(self, item: RateLimitItem, scope: str, key: str) -> int | None:
+        """As `MovingWindows.retry_after`. A blocking round trip, so in the thread pool."""
+        try:
+            return await run_in_threadpool(self._retry_after, item, scope, key)
+        except self._storage.base_exceptions as exc:
+            # Shared counters unreachable (Redis down): a limit exists to protect the
+            # service, not to turn people away, so let the request through.
+            log.warning("rate-limit storage unavailable (%s): not limiting", type(exc).__name__)
+            return None
+
 
 class RateLimits:
     def __init__(self, settings: Settings) -> None:
@@ -82,32 +110,10 @@ class RateLimits:
         self.chat = parse(settings.rate_limit_chat)
         self.sessions = parse(settings.rate_limit_sessions)
         url = settings.rate_limit_storage_url
-        self._in_memory = url.split("://", 1)[0] == "memory"
-        self._windows = MovingWindows()
-        if not self._in_memory:
-            self._storage = storage_from_string(url)
-            self._limiter = MovingWindowRateLimiter(self._storage)
-
-    def _shared_retry_after(self, item: RateLimitItem, scope: str, key: str) -> int | None:
-        """As `MovingWindows.retry_after`, in the shared storage."""
-        if self._limiter.hit(item, scope, key):
-            return None
-        reset_at = self._limiter.get_window_stats(item, scope, key).reset_time
-        return max(1, math.ceil(reset_at - time.time()))
+        self._windows = MovingWindows() if url.startswith("memory://") else SharedWindows(url)
 
     async def enforce(self, item: RateLimitItem, scope: str, key: str) -> None:
-        if self._in_memory:
-            retry_after = self._windows.retry_after(item, scope, key)
-        else:
-            try:
-                retry_after = await run_in_threadpool(
-                    self._shared_retry_after, item, scope, key
-                )
-            except self._storage.base_exceptions as exc:
-                # Shared counters unreachable (Redis down): a limit exists to protect the
-                # service, not to turn people away, so let the request through.
-                log.warning("rate-limit storage unavailable (%s): not limiting", type(exc).__name__)
-                return
+        retry_after = await self._windows.count(item, scope, key)
         if retry_after is None:
             return
         raise HTTPException(
