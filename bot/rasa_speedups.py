@@ -101,20 +101,23 @@ class DirectGraphCall:
     """
 
     def __init__(self, function: Any) -> None:
+        import tensorflow as tf  # only once a model has traced its graph: TF is loaded
+
         self.function = function
         self._graph = function.get_concrete_function()
+        # Fixed for the graph's life, so looked up once rather than on every turn.
+        self._specs = self._graph.structured_input_signature[0][0]
+        self._to_tensor = tf.convert_to_tensor
 
     def __call__(self, batch_in: Any) -> Any:
-        import tensorflow as tf
-
-        graph = self._graph
-        specs = graph.structured_input_signature[0][0]
+        specs = self._specs
         if len(batch_in) == len(specs):
             tensors = [
-                tf.convert_to_tensor(value, dtype_hint=spec.dtype)
+                self._to_tensor(value, dtype_hint=spec.dtype)
                 for value, spec in zip(batch_in, specs, strict=True)
             ]
             if all(spec.is_compatible_with(t) for spec, t in zip(specs, tensors, strict=True)):
+                graph = self._graph
                 return graph._call_flat(tensors, captured_inputs=graph.captured_inputs)
         return self.function(batch_in)
 
