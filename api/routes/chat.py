@@ -58,7 +58,7 @@ def _prepare(
     remember their locale: all the database work before Rasa, in one thread-pool hop."""
     user = load_user(db, user_id)
     if body.payload is not None:
-        title = transcript.offered_button_title(db, user.id, body.payload)
+        title = transcript.offered_button_title(db, user_id, body.payload)
         if title is None:
             raise HTTPException(
                 status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -76,7 +76,7 @@ def _prepare(
     # message without metadata (e.g. a payload click) still knows the locale.
     metadata = {"locale": user.locale, "timezone": user.timezone}
     metadata = {key: value for key, value in metadata.items() if value}
-    return forwarded, metadata, transcript.add_user_turn(db, user.id, shown)
+    return forwarded, metadata, transcript.add_user_turn(db, user_id, shown)
 
 
 def _record_reply(db: DbSession, user_id: str, turn: ConversationTurn, messages: list) -> None:
