@@ -30,6 +30,50 @@ def test_replies_are_checked_against_rasas_schema_by_a_validator_built_once():
     assert serve._reply_validator() is serve._reply_validator()
 
 
+def _events_of_every_kind() -> list[dict]:
+    """One valid event of each kind in Rasa's reply schema, built from the schema itself,
+    and variants that break it: each property set to each JSON type in turn, the kind
+    misspelt or of the wrong type, the `event` key missing."""
+    from rasa.core.actions.action import RemoteAction
+
+    samples = {"string": "x", "number": 1.5, "integer": 2, "boolean": True, "null": None,
+               "object": {"a": 1}, "array": [1]}
+    kinds = RemoteAction.action_response_format_spec()["properties"]["events"]["items"]
+    events = []
+    for kind in kinds["oneOf"]:
+        valid = {"event": kind["properties"]["event"]["const"], "timestamp": 1.0}
+        events.append(valid)
+        for name in [*kind["properties"], "timestamp", "metadata"]:
+            for value in samples.values():
+                events.append({**valid, name: value})
+    events += [{"event": "no_such_kind"}, {"event": 3}, {"event": None}, {"name": "x"}, "slot", 7]
+    return events
+
+
+def test_each_event_is_checked_against_its_own_kind_with_the_verdicts_of_rasas_schema():
+    """The per-kind check accepts and rejects exactly the events Rasa's `oneOf` does."""
+    import jsonschema
+    from rasa.core.actions.action import RemoteAction
+
+    from bot import serve
+
+    schema = RemoteAction.action_response_format_spec()
+    rasas_check = jsonschema.validators.validator_for(schema)(schema)  # what Rasa runs
+    fast = serve._reply_validator()
+    verdicts = {True: 0, False: 0}
+    for event in _events_of_every_kind():
+        reply = {"events": [event], "responses": []}
+        rasa_accepts = rasas_check.is_valid(reply)
+        try:
+            fast.validate(reply)
+            ours = True
+        except jsonschema.ValidationError:
+            ours = False
+        assert ours is rasa_accepts, event
+        verdicts[ours] += 1
+    assert verdicts[True] > 100 and verdicts[False] > 100  # both verdicts are exercised
+
+
 def _trained_tf_models(load) -> dict[str, tuple]:
     """DIET and the ResponseSelector of the trained model (models/), each loaded
     through `load` (a RasaModel.load function): name → (model, its prediction example)."""
