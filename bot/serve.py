@@ -111,8 +111,15 @@ def _load_for_prediction(
     from rasa.utils.tensorflow.constants import RUN_EAGERLY
 
     if finetune_mode or predict_data_example is None:
-        return _rasa_load(cls, model_file_name, model_data_example, predict_data_example,
-                          finetune_mode, *args, **kwargs)
+        return _rasa_load(
+            cls,
+            model_file_name,
+            model_data_example,
+            predict_data_example,
+            finetune_mode,
+            *args,
+            **kwargs,
+        )
     model = cls(*args, **kwargs)
     model._run_eagerly = kwargs.get("config", {}).get(RUN_EAGERLY)
     # A first prediction creates every variable that prediction uses ...

@@ -36,8 +36,15 @@ def _events_of_every_kind() -> list[dict]:
     misspelt or of the wrong type, the `event` key missing."""
     from rasa.core.actions.action import RemoteAction
 
-    samples = {"string": "x", "number": 1.5, "integer": 2, "boolean": True, "null": None,
-               "object": {"a": 1}, "array": [1]}
+    samples = {
+        "string": "x",
+        "number": 1.5,
+        "integer": 2,
+        "boolean": True,
+        "null": None,
+        "object": {"a": 1},
+        "array": [1],
+    }
     kinds = RemoteAction.action_response_format_spec()["properties"]["events"]["items"]
     events = []
     for kind in kinds["oneOf"]:
