@@ -8,8 +8,8 @@ For every message: did DIET classify it as `learn` (or as a glossary question, w
 Cadence also answers), and did the ResponseSelector pick its topic? Writes
 bench/results/<set name>.md.
 
-Usage: python -m bench.learn_unseen [SET] [--model build/nlu-models/nlu.tar.gz]
-       (the model `python -m bench.nlu_eval` trains; `make train`'s models/ also works)
+Usage: python -m bench.learn_unseen [SET] [--model MODEL]
+       (default: the newest model in models/, the one `make run` serves)
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results"
 DEFAULT_SET = ROOT / "bench" / "data" / "learn_unseen_2.yml"
-DEFAULT_MODEL = ROOT / "build" / "nlu-models" / "nlu.tar.gz"
 # Glossary questions ("what is central sensitisation") get the glossary's answer, which is
 # what Cadence means to do: counted apart from real misses.
 GLOSSARY = "define_term"
@@ -120,9 +119,12 @@ def report(rows: list[dict], set_path: Path, model: Path) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("set", nargs="?", type=Path, default=DEFAULT_SET)
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--model", type=Path)
     args = parser.parse_args()
-    set_path, model = args.set.resolve(), args.model.resolve()
+    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda path: path.stat().st_mtime)
+    if args.model is None and not models:
+        parser.error("no model in models/: run `make train` first, or pass --model")
+    set_path, model = args.set.resolve(), (args.model or models[-1]).resolve()
     text = report(evaluate(load_agent(model), examples(set_path)), set_path, model)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"{set_path.stem}.md").write_text(text, encoding="utf-8")
