@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.learn import (
@@ -22,6 +24,8 @@ from bot.knowledge import TOPIC_KEYS, load_glossary, load_topics
 
 TOPICS = load_topics()
 FOLLOW_UPS = ["/learn_more", "/learn_action", "/learn_source"]
+LISTEN_NEXT = FollowupAction("action_listen")
+TOPIC_ACTIONS = [ActionAnswerLearn(), ActionLearnMore(), ActionLearnAction(), ActionLearnSource()]
 
 
 def make_tracker(
@@ -113,7 +117,7 @@ def test_unknown_topic_offers_a_menu():
         intent="learn_topic", entities=[{"entity": "topic", "value": "astrology"}]
     )
     messages, events = run(ActionAnswerLearn(), tracker)
-    assert events == []
+    assert events == [LISTEN_NEXT]
     assert all(p.startswith("/learn_topic") for p in payloads(messages[0]))
     assert len(payloads(messages[0])) >= 3
 
@@ -125,7 +129,7 @@ def test_learn_more_answers_on_the_topic_slot():
     assert messages[0]["text"] == TOPICS.topics["stress_link"].more
     assert "/learn_action" in payloads(messages[0])
     assert "/learn_source" in payloads(messages[0])
-    assert events == []
+    assert events == [LISTEN_NEXT]
 
 
 @pytest.mark.parametrize("action", [ActionLearnMore(), ActionLearnAction(), ActionLearnSource()])
@@ -134,7 +138,7 @@ def test_follow_up_without_a_topic_offers_a_menu(action):
     assert len(messages) == 1
     assert "topic" in messages[0]["text"].lower()
     assert all(p.startswith("/learn_topic") for p in payloads(messages[0]))
-    assert events == []
+    assert events == [LISTEN_NEXT]
 
 
 def test_source_includes_links_and_last_reviewed_date():
@@ -180,7 +184,7 @@ def test_pem_gate_asks_before_advice_on_activity_topics():
             ActionLearnAction(), make_tracker(intent="learn_action", slots={"topic": key})
         )
         assert _is_pem_question(messages[0]), key
-        assert events == [SlotSet("pem_pending", "action")]
+        assert events == [SlotSet("pem_pending", "action"), LISTEN_NEXT]
 
 
 def test_pem_yes_is_remembered_and_gives_pacing():
@@ -253,3 +257,49 @@ def test_unknown_term_lists_known_words():
     messages, events = run(ActionDefineTerm(), tracker)
     assert "Cortisol" in messages[0]["text"]
     assert events == []
+
+
+@pytest.mark.parametrize("action", TOPIC_ACTIONS, ids=lambda action: action.name())
+@pytest.mark.parametrize("topic", [None, "sleep_link"])
+def test_an_answer_ends_the_turn_outside_a_form_and_not_in_one(action, topic):
+    tracker = make_tracker(
+        retrieval_key=f"learn/{topic}" if topic else None, slots={"topic": topic, "pem": False}
+    )
+    _, events = run(action, tracker)
+    assert events[-1] == LISTEN_NEXT and events.count(LISTEN_NEXT) == 1
+
+    in_form = make_tracker(
+        retrieval_key=f"learn/{topic}" if topic else None,
+        slots={"topic": topic, "pem": False},
+        active_loop="checkin_form",
+    )
+    _, events = run(action, in_form)
+    assert LISTEN_NEXT not in events
+
+
+def test_every_rule_and_story_has_rasa_listen_after_a_topic_answer_outside_a_form():
+    """What `end_of_turn` tells Rasa must be what the rules would have predicted: after
+    these actions, with no form running, the next step is the user's."""
+    names = {action.name() for action in TOPIC_ACTIONS}
+    checked = 0
+    for path in [*Path("data/rules").glob("*.yml"), *Path("data/stories").glob("*.yml")]:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for block in data.get("rules", []) + data.get("stories", []):
+            loop = next(
+                (c["active_loop"] for c in block.get("condition", []) if "active_loop" in c), None
+            )
+            steps = block["steps"]
+            for index, step in enumerate(steps):
+                if "active_loop" in step:
+                    loop = step["active_loop"]
+                if step.get("action") not in names or loop:
+                    continue
+                after = [s for s in steps[index + 1 :] if "slot_was_set" not in s][:1]
+                assert not after or "intent" in after[0] or "or" in after[0], (
+                    path,
+                    block.get("rule") or block.get("story"),
+                )
+                if not after:
+                    assert block.get("wait_for_user_input", True), block
+                checked += 1
+    assert checked >= 8
