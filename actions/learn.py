@@ -135,8 +135,10 @@ class TopicFollowUp(Action, abc.ABC):
         key = self.topic_of(tracker)
         if key is None:
             utter_topic_menu(dispatcher)
-            return end_of_turn(tracker)
-        return self.follow_up(dispatcher, tracker, key) + end_of_turn(tracker)
+            events = []
+        else:
+            events = self.follow_up(dispatcher, tracker, key)
+        return events + end_of_turn(tracker)
 
     @abc.abstractmethod
     def follow_up(

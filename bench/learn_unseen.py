@@ -18,12 +18,9 @@ import argparse
 import asyncio
 import datetime as dt
 import logging
-import os
 import sys
 from collections import Counter
 from pathlib import Path
-
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results"
@@ -34,22 +31,19 @@ GLOSSARY = "define_term"
 
 
 def examples(path: Path) -> list[tuple[str, str]]:
-    """(topic, message) pairs of a Rasa NLU file whose intents are learn/<topic>."""
-    pairs = []
-    for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
-        for line in block["examples"].splitlines():
-            if line.strip().startswith("- "):
-                pairs.append((block["intent"], line.strip()[2:].strip()))
-    return pairs
+    """(learn/<topic>, message) pairs of a Rasa NLU file, read by Rasa's own loader."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    return [
+        (message.get("intent_response_key"), message.get("text"))
+        for message in load_data(str(path)).intent_examples
+    ]
 
 
 def load_agent(model: Path):  # noqa: ANN201 - rasa's Agent, imported late
-    from bot.serve import TF_DEFAULTS, apply_fixes
+    from bot.serve import prepare
 
-    for name, value in TF_DEFAULTS.items():
-        os.environ.setdefault(name, value)
-    sys.modules.setdefault("jax", None)  # type: ignore[arg-type]
-    apply_fixes()
+    prepare()
     import structlog
     from rasa.core.agent import Agent
 
@@ -125,7 +119,8 @@ def main() -> int:
     if args.model is None and not models:
         parser.error("no model in models/: run `make train` first, or pass --model")
     set_path, model = args.set.resolve(), (args.model or models[-1]).resolve()
-    text = report(evaluate(load_agent(model), examples(set_path)), set_path, model)
+    agent = load_agent(model)  # first: it sets TensorFlow's options before Rasa loads it
+    text = report(evaluate(agent, examples(set_path)), set_path, model)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"{set_path.stem}.md").write_text(text, encoding="utf-8")
     print(text)

@@ -55,8 +55,8 @@ class ReplyValidator:
 
     def validate(self, reply: Any) -> None:
         self.reply.validate(reply)
-        for event in reply.get("events") or []:
-            kind = event.get("event") if isinstance(event, dict) else None
+        for event in reply.get("events") or []:  # objects: `self.reply` checked that
+            kind = event.get("event")
             validator = self.event_of_kind.get(kind) if isinstance(kind, str) else None
             (validator or self.any_event).validate(event)
 
@@ -153,13 +153,19 @@ def apply_fixes() -> None:
     RasaModel.load = classmethod(_load_for_prediction)  # type: ignore[assignment,method-assign]
 
 
-def main() -> None:
+def prepare() -> None:
+    """Everything before Rasa is imported: the TensorFlow defaults, then the fixes. For
+    any process that runs the trained model (the server, the benchmarks)."""
     for name, value in TF_DEFAULTS.items():  # before TensorFlow is imported
         os.environ.setdefault(name, value)
     # TensorFlow imports JAX, when installed, for a TFLite converter Rasa never uses; its
     # import is optional (try/except ImportError) and costs 80 MB and a second at start.
     sys.modules.setdefault("jax", None)  # type: ignore[arg-type]
     apply_fixes()
+
+
+def main() -> None:
+    prepare()
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"
