@@ -8,6 +8,7 @@ kept, even if the person leaves then. A note given afterwards amends the same ch
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from typing import Any
@@ -18,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import api_client, outbox
+from actions.progress import flare_message, todays_flare
 from actions.scales import REASKS, parse_scale
 
 SCALES = ("pain", "fatigue", "sleep_quality", "stress")
@@ -107,7 +109,11 @@ async def copy_last_checkin(dispatcher: CollectingDispatcher, tracker: Tracker) 
     try:
         latest = await api_client.latest_checkins(tracker.sender_id, limit=1)
     except (api_client.ApiError, api_client.ApiUnavailable):
-        latest = []
+        dispatcher.utter_message(
+            text="I can't reach your earlier check-ins right now, so let's go one by one. "
+            "Please pick a number from 0 to 10 for your pain."
+        )
+        return {"pain": None}
     if not latest:
         dispatcher.utter_message(
             text="I can't find an earlier check-in to copy, so let's go one by one. "
@@ -141,11 +147,25 @@ def _metadata(tracker: Tracker) -> dict[str, Any]:
     return tracker.latest_message.get("metadata") or {}
 
 
+def scores_given_at(tracker: Tracker) -> dt.datetime:
+    """When the four scores were saved: the check-in's key was set in that turn, so a note
+    added later re-sends the check-in with the same time (the first save is now). The
+    API dates the check-in by it, so one that waited in the outbox past midnight keeps
+    the day it was typed."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "slot" and event.get("name") == "checkin_key":
+            if event.get("value") and event.get("timestamp"):
+                return dt.datetime.fromtimestamp(event["timestamp"], dt.timezone.utc)
+            break
+    return dt.datetime.now(dt.timezone.utc)
+
+
 def build_checkin(tracker: Tracker, key: str | None = None) -> dict[str, Any]:
     note = tracker.get_slot("checkin_note") or None
     return {
         "user_id": tracker.sender_id,
         "idempotency_key": key or tracker.get_slot("checkin_key") or str(uuid.uuid4()),
+        "recorded_at": scores_given_at(tracker).isoformat(timespec="seconds"),
         **{s: int(tracker.get_slot(s)) for s in SCALES},
         "note": note,
         "locations": list(dict.fromkeys(tracker.get_slot("body_location") or [])),
@@ -247,7 +267,12 @@ class ActionSubmitCheckin(Action):
             }[outcome]
         else:
             text = "All done — thank you for checking in."
-        dispatcher.utter_message(text=text, buttons=NEXT_STEPS)
+        flare = await todays_flare(tracker.sender_id)
+        if flare:
+            dispatcher.utter_message(text=text)
+            dispatcher.utter_message(**flare_message(flare, flare["local_date"], NEXT_STEPS))
+        else:
+            dispatcher.utter_message(text=text, buttons=NEXT_STEPS)
         return _reset()
 
 

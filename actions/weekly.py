@@ -124,6 +124,8 @@ def build_weekly(tracker: Tracker) -> dict[str, Any]:
         "kind": "weekly",
         "user_id": tracker.sender_id,
         "idempotency_key": str(uuid.uuid4()),
+        # Dated by when it was answered, not when the outbox delivers it.
+        "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "enjoyment": int(tracker.get_slot("peg_enjoyment")),
         "activity": int(tracker.get_slot("peg_activity")),
         "timezone": tracker.get_slot("timezone"),

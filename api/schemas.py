@@ -62,6 +62,35 @@ def _typed_text(value: str) -> str:
     return value
 
 
+# The action server's outbox may deliver a check-in hours after it was typed; the time
+# it was answered decides its day. A few minutes ahead is clock skew between the two
+# hosts; more than that is a broken clock, and a date from the future would skew insights.
+RECORDED_AT_MAX_AHEAD = dt.timedelta(minutes=5)
+# Before any real check-in could exist. It also keeps the shift into a local day (up to
+# ±14 h) inside the range Python's datetime can hold.
+RECORDED_AT_EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _check_recorded_at(value: dt.datetime) -> dt.datetime:
+    if value.utcoffset() is None:
+        # A wall-clock time without an offset could be any of 27 hours: refuse, don't guess.
+        raise ValueError(
+            "recorded_at needs a UTC offset, e.g. 2026-11-30T23:50:00+00:00 or "
+            "2026-11-30T23:50:00Z"
+        )
+    try:
+        value = value.astimezone(dt.timezone.utc)
+    except OverflowError:
+        raise ValueError("recorded_at is out of range") from None
+    if value < RECORDED_AT_EARLIEST:
+        raise ValueError("recorded_at is before 2000: check the sender's clock")
+    if value > dt.datetime.now(dt.timezone.utc) + RECORDED_AT_MAX_AHEAD:
+        raise ValueError(
+            "recorded_at is more than 5 minutes in the future: check the sender's clock"
+        )
+    return value
+
+
 def _round_score(value: float) -> int:
     # Rasa slots are floats; a typed "6.5" becomes 7 (half up) rather than a failed save.
     return int(value + 0.5)
@@ -73,6 +102,14 @@ Score = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False), AfterValidator
 # Our ids are UUIDs; the pattern also keeps NUL and other junk out of database queries.
 UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,36}$")]
 CleanText = Annotated[str, AfterValidator(_without_controls)]
+RecordedAt = Annotated[
+    dt.datetime,
+    AfterValidator(_check_recorded_at),
+    Field(
+        description="When the person answered (ISO 8601 with a UTC offset), if the action "
+        "server delivers later; it dates the row. Absent: the time the API receives it."
+    ),
+]
 
 
 class ErrorOut(BaseModel):
@@ -171,6 +208,7 @@ class CheckinIn(BaseModel):
         | None
     ) = None
     timezone: Timezone | None = None
+    recorded_at: RecordedAt | None = None
 
 
 class CheckinOut(BaseModel):
@@ -206,6 +244,7 @@ class WeeklyCheckIn(BaseModel):
     gad_nervous: Frequency | None = None
     gad_worry: Frequency | None = None
     timezone: Timezone | None = None
+    recorded_at: RecordedAt | None = None
 
     @model_validator(mode="after")
     def _whole_screens(self) -> WeeklyCheckIn:

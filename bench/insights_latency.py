@@ -2,9 +2,12 @@
 
 Builds a migrated temporary SQLite database, stores 1,000 check-ins spread over 1,000
 days for one user (as the action server would, then back-dated), and times
-GET /api/v1/me/insights through the full app (auth, DB read, maths, JSON).
+GET /api/v1/me/insights through the full app (auth, DB read, maths, JSON). Prints the
+result and prepends it to bench/RESULTS.md as a dated section, newest first like
+bench/run.py's latency runs.
 
 Usage: .venv-api/bin/python -m bench.insights_latency [--checkins 1000] [--requests 100]
+                                                      [--note "what this run measures"]
 """
 
 from __future__ import annotations
@@ -12,17 +15,56 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import platform
 import random
 import statistics
 import tempfile
+import textwrap
 import time
 from pathlib import Path
+
+from bench.run import RESULTS, percentile
+
+
+def section(checkins: int, samples: list[float], note: str | None) -> str:
+    """The run as a RESULTS.md section, in the shape of bench/run.py's."""
+    lines = [
+        f"## Insights latency of {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        "",
+        textwrap.fill(
+            f"`GET /api/v1/me/insights` for one user with {checkins} check-ins, one a day "
+            "(`bench/insights_latency.py`: the whole app in process on SQLite, after one "
+            "warm-up request).",
+            width=90,
+        ),
+    ]
+    if note:
+        lines += ["", textwrap.fill(note, width=90)]
+    lines += [
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+        "",
+        "| measure | check-ins | requests | p50 ms | p95 ms |",
+        "|---|---|---|---|---|",
+        f"| insights | {checkins} | {len(samples)} | {statistics.median(samples):.1f} | "
+        f"{percentile(samples, 95):.1f} |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def prepend(report: str) -> None:
+    previous = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n"
+    header, _, older = previous.partition("\n## ")
+    RESULTS.write_text(header.rstrip() + "\n\n" + report + ("\n## " + older if older else ""))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--checkins", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--note", help="a paragraph for RESULTS.md: the commit, the context")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="cadence-insights-"))
@@ -71,9 +113,9 @@ def main() -> None:
             start = time.perf_counter()
             client.get("/api/v1/me/insights", headers=headers).raise_for_status()
             samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    print(f"insights with {args.checkins} check-ins: p50 {statistics.median(samples):.1f} ms, "
-          f"p95 {samples[int(0.95 * (len(samples) - 1))]:.1f} ms over {args.requests} requests")
+    report = section(args.checkins, samples, args.note)
+    print(report)
+    prepend(report)
 
 
 if __name__ == "__main__":

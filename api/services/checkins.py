@@ -32,8 +32,18 @@ def _amend_note(db: Session, row: Checkin, body: CheckinIn) -> Checkin:
     return row
 
 
-def local_date(now: dt.datetime, timezone: str | None) -> dt.date:
-    return now.astimezone(zoneinfo.ZoneInfo(timezone)).date() if timezone else now.date()
+def local_date(moment: dt.datetime, timezone: str | None) -> dt.date:
+    """The calendar day `moment` (aware) falls on in `timezone`; UTC's day without one."""
+    zone = zoneinfo.ZoneInfo(timezone) if timezone else dt.timezone.utc
+    return moment.astimezone(zone).date()
+
+
+def answered_at(recorded_at: dt.datetime | None) -> dt.datetime:
+    """When the person answered: the action server's `recorded_at` (its outbox may deliver
+    hours later, across midnight), or now if it sent none. Never later than now, so a
+    sender's clock running a little fast cannot date a row in the future."""
+    now = utcnow()
+    return now if recorded_at is None else min(recorded_at, now)
 
 
 # Safe to run again after a rollback: the idempotency key finds a commit whose reply was lost.
@@ -42,17 +52,18 @@ def record(db: Session, user: User, body: CheckinIn) -> tuple[Checkin, bool]:
     """Store a check-in once per idempotency key; returns (row, created).
 
     The action server retries on timeouts, so a replay must return the first row, not
-    create a second one or fail. A replay may add the note (see _amend_note).
+    create a second one or fail. A replay may add the note (see _amend_note), never move
+    the row to another day.
     """
     existing = idempotent.find(db, Checkin, user.id, body.idempotency_key)
     if existing is not None:
         return _amend_note(db, existing, body), False
-    now = utcnow()
+    answered = answered_at(body.recorded_at)
     row = Checkin(
         user_id=user.id,
         idempotency_key=body.idempotency_key,
-        created_at=now,
-        local_date=local_date(now, body.timezone or user.timezone),
+        created_at=answered,
+        local_date=local_date(answered, body.timezone or user.timezone),
         pain=body.pain,
         fatigue=body.fatigue,
         sleep_quality=body.sleep_quality,

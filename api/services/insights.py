@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -171,16 +172,22 @@ def correlations(days: Sequence[Day]) -> dict[str, dict[str, Any]]:
     }
 
 
-def flares(days: Sequence[Day]) -> list[dict[str, Any]]:
-    """Days whose pain or fatigue is ≥ 2 points above the mean of the previous 14 days.
+def flares(days: Sequence[Day], today: dt.date) -> list[dict[str, Any]]:
+    """The last 30 days' flares, newest first: days whose pain or fatigue is ≥ 2 points
+    above the mean of the previous 14 days.
 
     The baseline needs at least 5 days with data, so the first week never "flares".
-    Newest first.
+    `days` is daily_means() output: oldest first, one per date. Only the days that can be
+    reported are evaluated, and each finds its baseline window by bisection, so the cost
+    grows with the 30 reported days, not with the square of the whole history.
     """
+    dates = [day.date for day in days]
+    first_reported = today - dt.timedelta(days=FLARE_LOOKBACK_DAYS - 1)
     found = []
-    for index, day in enumerate(days):
-        start = day.date - dt.timedelta(days=BASELINE_WINDOW_DAYS)
-        baseline_days = [d for d in days[:index] if d.date >= start]
+    for index in range(bisect_left(dates, first_reported), bisect_right(dates, today)):
+        day = days[index]
+        since = day.date - dt.timedelta(days=BASELINE_WINDOW_DAYS)
+        baseline_days = days[bisect_left(dates, since, 0, index) : index]
         if len(baseline_days) < MIN_BASELINE_DAYS:
             continue
         above = {}
@@ -242,9 +249,7 @@ def summarise(checkins: Iterable[CheckinLike], today: dt.date) -> dict[str, Any]
     days = [d for d in daily_means(checkins) if d.date <= today]
     last30 = window(days, today, 30)
     best, worst = best_and_worst(last30)
-    recent_flares = [
-        f for f in flares(days) if f["local_date"] > today - dt.timedelta(days=FLARE_LOOKBACK_DAYS)
-    ]
+    recent_flares = flares(days, today)
     latest = days[-1].date if days else None
     return {
         "as_of": today,

@@ -42,6 +42,21 @@ class LatestCheckin(Protocol):
     stress: int
 
 
+# The priors are content, so they live in data/knowledge/techniques.yml (`evidence_prior`),
+# next to each technique's sources. A prior Beta(alpha, beta) counts like alpha people saying
+# "it helped" and beta saying "it didn't" before this user has answered. The total is 4 to 6
+# on purpose: a handful of this person's own answers outweighs it, because what helps them
+# matters more than the average trial. How the catalogue's levels line up with its sources
+# (the file does not say why it chose each one; this is the reading it follows):
+#   4:2 (mean 0.67)  overview of Cochrane reviews plus a NICE NG193 recommendation
+#                    (gentle movement; offered only without PEM, see `rank`)
+#   3:2 (mean 0.60)  a systematic review or meta-analysis for the symptom it targets, or
+#                    a NICE recommendation of the practice itself (energy envelope, NG206)
+#   2:2 (mean 0.50)  pilot or preliminary trials, or guideline advice without trials of
+#                    the practice itself (worry time, self-compassion, diary, flare plan)
+#   2:3 (mean 0.40)  evidence borrowed from a related practice (5-4-3-2-1 grounding,
+#                    sourced to mindfulness trials)
+# A technique without a prior gets Beta(1, 1): uniform, no claim either way.
 def parse_catalogue(document: Any) -> list[Technique]:
     """Accept `{"techniques": [...]}` (the file's shape) or a bare list."""
     entries = document.get("techniques", []) if isinstance(document, dict) else document

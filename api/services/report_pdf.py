@@ -3,6 +3,9 @@
 matplotlib draws the chart through its object API (Figure + Agg canvas, no pyplot), so no
 global state is shared between concurrent requests. Fonts come from matplotlib's bundled
 DejaVu Sans, which covers far more than the PDF core fonts' Latin-1.
+
+One page is a promise, not a hope: page breaks are off, every list row is one line, and
+the sections below the chart are measured before they are drawn (see clinician_pdf).
 """
 
 from __future__ import annotations
@@ -28,6 +31,15 @@ PATTERN_LABELS = {
     "sleep_next_day_fatigue": "Sleep → next-day fatigue",
 }
 CHART_DAYS = 90
+# The footer block starts this far above the page's bottom edge; the body must end at
+# least FOOTER_GAP_MM above it.
+FOOTER_MM = 18
+FOOTER_GAP_MM = 2
+# (flare rows, technique rows) to show, tried in order until the body fits above the
+# footer. The first fits a typical history; the fullest one a person can produce (a month
+# of alternating flares, strong patterns, a year of PEG answers, 14 techniques: see
+# tests/api/test_export.py) needs the second. The rest are for content nobody foresaw.
+ROW_LIMITS = ((6, 8), (4, 6), (3, 4), (2, 2), (1, 1))
 
 
 def _font_dir() -> Path:
@@ -80,6 +92,27 @@ def _fmt(value: float | None, digits: int = 1, signed: bool = False) -> str:
     return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
 
 
+def _one_line(pdf: Any, text: str, width: float) -> str:
+    """`text`, cut with an ellipsis if it would wrap in a cell `width` mm wide: list rows stay
+    one line each, so a long technique title cannot push the page past its footer."""
+    room = width - 2 * pdf.c_margin
+    if pdf.get_string_width(text) <= room:
+        return text
+    while text and pdf.get_string_width(text.rstrip() + "…") > room:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+class PageOverflow(RuntimeError):
+    """Even the shortest version of the summary would run into the footer."""
+
+
+# A block of the page below the chart: ("heading", text) or ("line", text).
+Block = tuple[str, str]
+HEADING_MM = 2 + 6  # the gap above a heading, then its cell
+LINE_MM = 4.6
+
+
 def clinician_pdf(
     summary: dict[str, Any],
     days: Sequence[Day],
@@ -87,10 +120,36 @@ def clinician_pdf(
     today: dt.date,
     peg: PegOut | None = None,
 ) -> bytes:
-    """`summary` is insights.summarise(); `helped` is (title, helped, tried) per technique;
-    `peg` is the weekly PEG course (weekly.peg_course)."""
+    """`summary` is insights.summarise(); `helped` is (title, helped, tried) per technique,
+    most helpful first; `peg` is the weekly PEG course (weekly.peg_course).
+
+    The promise is one page, so automatic page breaks are off and the fit is measured
+    instead: the sections below the chart are measured before they are drawn, and if they
+    would reach the footer they are laid out with fewer flare and technique rows (the
+    oldest flares and least helpful techniques go first, counted in an "...and N more"
+    line). If even the shortest layout does not fit, this fails loudly rather than print
+    over the footer or spill onto a second page.
+    """
+    pdf = _page()
+    _summary_top(pdf, summary, days, today)
+    bottom = pdf.h - FOOTER_MM - FOOTER_GAP_MM
+    for max_flares, max_techniques in ROW_LIMITS:
+        blocks = _listings(pdf, summary, helped, peg, max_flares, max_techniques)
+        if pdf.get_y() + sum(_height(pdf, block) for block in blocks) <= bottom:
+            break
+    else:
+        raise PageOverflow(f"the summary would run {_overflow(pdf, blocks, bottom):.0f} mm "
+                           "into the footer even with the fewest rows")
+    for block in blocks:
+        _draw(pdf, block)
+    if pdf.get_y() > bottom:  # measured and drawn heights disagree: still never overlap
+        raise PageOverflow(f"the summary ran {pdf.get_y() - bottom:.0f} mm into the footer")
+    _footer(pdf)
+    return bytes(pdf.output())
+
+
+def _page() -> Any:
     from fpdf import FPDF
-    from fpdf.enums import XPos, YPos
 
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(False)
@@ -100,28 +159,67 @@ def clinician_pdf(
     pdf.add_font("DejaVu", "", fonts / "DejaVuSans.ttf")
     pdf.add_font("DejaVu", "B", fonts / "DejaVuSans-Bold.ttf")
     pdf.set_title("Cadence check-in summary")
-    width = pdf.epw
+    return pdf
 
-    def heading(text: str) -> None:
+
+def _draw(pdf: Any, block: Block) -> None:
+    from fpdf.enums import XPos, YPos
+
+    kind, text = block
+    if kind == "heading":
         pdf.ln(2)
         pdf.set_font("DejaVu", "B", 11)
-        pdf.cell(width, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(pdf.epw, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    else:
         pdf.set_font("DejaVu", "", 9)
+        pdf.multi_cell(pdf.epw, LINE_MM, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
-    def line(text: str) -> None:
-        pdf.multi_cell(width, 4.6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
-    pdf.set_font("DejaVu", "B", 16)
-    pdf.cell(width, 9, "Cadence check-in summary", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+def _height(pdf: Any, block: Block) -> float:
+    from fpdf.enums import MethodReturnValue
+
+    kind, text = block
+    if kind == "heading":
+        return HEADING_MM
     pdf.set_font("DejaVu", "", 9)
-    first = days[0].date.isoformat() if days else "-"
-    line(
-        f"Prepared {today.isoformat()} for a clinician. Self-reported daily check-ins "
-        f"from {first} to {today.isoformat()} ({summary['n_days']} days with data). "
-        "Scores are 0-10. This is a self-management record, not a diagnosis."
+    height: float = pdf.multi_cell(
+        pdf.epw, LINE_MM, text, dry_run=True, output=MethodReturnValue.HEIGHT
+    )
+    return height
+
+
+def _overflow(pdf: Any, blocks: list[Block], bottom: float) -> float:
+    return pdf.get_y() + sum(_height(pdf, block) for block in blocks) - bottom
+
+
+def _footer(pdf: Any) -> None:
+    pdf.set_y(-FOOTER_MM)
+    pdf.set_font("DejaVu", "", 7.5)
+    pdf.multi_cell(
+        pdf.epw,
+        LINE_MM,
+        "Generated by Cadence, an open-source coaching tool for chronic pain and fatigue. "
+        "It does not diagnose or give treatment advice. Free-text notes and mood screening "
+        "answers are not included.",
     )
 
-    heading("Averages and trends")
+
+def _summary_top(
+    pdf: Any, summary: dict[str, Any], days: Sequence[Day], today: dt.date
+) -> None:
+    """Title, period, averages table and chart: the same size whatever the history."""
+    from fpdf.enums import XPos, YPos
+
+    width = pdf.epw
+    pdf.set_font("DejaVu", "B", 16)
+    pdf.cell(width, 9, "Cadence check-in summary", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    first = days[0].date.isoformat() if days else "-"
+    _draw(pdf, ("line",
+                f"Prepared {today.isoformat()} for a clinician. Self-reported daily check-ins "
+                f"from {first} to {today.isoformat()} ({summary['n_days']} days with data). "
+                "Scores are 0-10. This is a self-management record, not a diagnosis."))
+
+    _draw(pdf, ("heading", "Averages and trends"))
     columns = [
         ("Measure", 70),
         ("7-day avg", 25),
@@ -151,50 +249,60 @@ def clinician_pdf(
     if days:
         pdf.image(io.BytesIO(trend_chart_png(days, today)), w=width)
     else:
-        line("No check-ins yet, so there is no chart.")
+        _draw(pdf, ("line", "No check-ins yet, so there is no chart."))
 
-    heading("Flares (last 30 days)")
+
+def _listings(
+    pdf: Any,
+    summary: dict[str, Any],
+    helped: Sequence[tuple[str, int, int]],
+    peg: PegOut | None,
+    max_flares: int,
+    max_techniques: int,
+) -> list[Block]:
+    """Flares, PEG, patterns and techniques, with at most the given flare and technique
+    rows; each of those rows is one line."""
+    pdf.set_font("DejaVu", "", 9)
+    width = pdf.epw
+    blocks: list[Block] = [("heading", "Flares (last 30 days)")]
     flares = summary["flares"]
     if not flares:
-        line("No flares: no day was 2 or more points above the previous two weeks' average.")
-    for flare in flares[:6]:
+        blocks.append(("line", "No flares: no day was 2 or more points above the previous "
+                               "two weeks' average."))
+    for flare in flares[:max_flares]:
         parts = [
             f"{name} {v['value']:.0f} (usual {v['baseline']:.1f})"
             for name, v in flare["measures"].items()
         ]
-        line(f"{flare['local_date'].isoformat()}: " + ", ".join(parts))
-    if len(flares) > 6:
-        line(f"...and {len(flares) - 6} more.")
+        row = f"{flare['local_date'].isoformat()}: " + ", ".join(parts)
+        blocks.append(("line", _one_line(pdf, row, width)))
+    if len(flares) > max_flares:
+        blocks.append(("line", f"...and {len(flares) - max_flares} more."))
 
-    heading("PEG score (pain, enjoyment of life, general activity; weekly)")
+    blocks.append(("heading", "PEG score (pain, enjoyment of life, general activity; weekly)"))
     if peg is None:
-        line("No weekly PEG answers yet.")
+        blocks.append(("line", "No weekly PEG answers yet."))
     else:
-        line("   ".join(f"{s.local_date.isoformat()}: {s.peg:.1f}" for s in peg.scores[-8:]))
+        scores = "   ".join(f"{s.local_date.isoformat()}: {s.peg:.1f}" for s in peg.scores[-8:])
+        blocks.append(("line", scores))
         if peg.change_pct is not None:
-            line(
-                f"Change since the first score ({peg.first_local_date.isoformat()}): "
-                f"{peg.change_pct:+.0f}%. A 30% drop is considered meaningful "
-                "(Krebs et al., 2009)."
-            )
+            blocks.append(("line",
+                           f"Change since the first score ({peg.first_local_date.isoformat()}): "
+                           f"{peg.change_pct:+.0f}%. A 30% drop is considered meaningful "
+                           "(Krebs et al., 2009)."))
 
-    heading("Patterns (pattern, not proof)")
+    blocks.append(("heading", "Patterns (pattern, not proof)"))
     for key, label in PATTERN_LABELS.items():
         result = summary["correlations"][key]
         r = f"r = {result['r']:+.2f}, " if result["r"] is not None else ""
-        line(f"{label}: {r}{result['n_days']} days. {result['message']}")
+        blocks.append(("line", f"{label}: {r}{result['n_days']} days. {result['message']}"))
 
-    heading("Techniques that helped")
+    blocks.append(("heading", "Techniques that helped"))
     if not helped:
-        line("No technique feedback recorded yet.")
-    for title, times_helped, tried in helped[:8]:
-        line(f"{title}: helped {times_helped} of {tried} times tried")
-
-    pdf.set_y(-18)
-    pdf.set_font("DejaVu", "", 7.5)
-    line(
-        "Generated by Cadence, an open-source coaching tool for chronic pain and fatigue. "
-        "It does not diagnose or give treatment advice. Free-text notes and mood screening "
-        "answers are not included."
-    )
-    return bytes(pdf.output())
+        blocks.append(("line", "No technique feedback recorded yet."))
+    for title, times_helped, tried in helped[:max_techniques]:
+        tally = f": helped {times_helped} of {tried} times tried"
+        blocks.append(("line", _one_line(pdf, title, width - pdf.get_string_width(tally)) + tally))
+    if len(helped) > max_techniques:
+        blocks.append(("line", f"...and {len(helped) - max_techniques} more."))
+    return blocks

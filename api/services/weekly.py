@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.db import retry_when_busy
-from api.models import Checkin, User, WeeklyCheck, utcnow
+from api.models import Checkin, User, WeeklyCheck
 from api.schemas import PegOut, PegScore, WeeklyCheckIn, WeeklyCheckOut
 from api.services import idempotent, in_time_order
-from api.services.checkins import local_date
+from api.services.checkins import answered_at, local_date
 
 PEG_PAIN_WINDOW_DAYS = 7
 # Krebs 2009: a 30% reduction in the PEG score is a clinically meaningful improvement.
@@ -29,10 +29,14 @@ def all_oldest_first(db: Session, user_id: str) -> list[WeeklyCheck]:
 
 
 def weekly_pain(db: Session, user_id: str, today: dt.date) -> float | None:
-    """The PEG pain item: mean daily pain over the last 7 local days, None without any."""
+    """The PEG pain item: mean daily pain over the 7 local days ending `today`, None
+    without any. Bounded above too: a weekly check delivered late must not count check-ins
+    made after it was answered."""
     since = today - dt.timedelta(days=PEG_PAIN_WINDOW_DAYS - 1)
     pains = db.scalars(
-        select(Checkin.pain).where(Checkin.user_id == user_id, Checkin.local_date >= since)
+        select(Checkin.pain).where(
+            Checkin.user_id == user_id, Checkin.local_date >= since, Checkin.local_date <= today
+        )
     ).all()
     return round(statistics.fmean(pains), 1) if pains else None
 
@@ -40,19 +44,22 @@ def weekly_pain(db: Session, user_id: str, today: dt.date) -> float | None:
 # Safe to run again after a rollback, like checkins.record.
 @retry_when_busy
 def record(db: Session, user: User, body: WeeklyCheckIn) -> tuple[WeeklyCheck, bool]:
-    """Store once per idempotency key (the outbox may deliver twice); (row, created)."""
+    """Store once per idempotency key (the outbox may deliver twice); (row, created).
+
+    Dated by when it was answered (see checkins.answered_at), and its pain item is the week
+    ending on that day, not on the day it arrived."""
     existing = idempotent.find(db, WeeklyCheck, user.id, body.idempotency_key)
     if existing is not None:
         return existing, False
-    now = utcnow()
-    today = local_date(now, body.timezone or user.timezone)
+    answered = answered_at(body.recorded_at)
+    day = local_date(answered, body.timezone or user.timezone)
     row = WeeklyCheck(
         user_id=user.id,
         idempotency_key=body.idempotency_key,
-        created_at=now,
-        local_date=today,
-        pain=weekly_pain(db, user.id, today),
-        **body.model_dump(exclude={"user_id", "idempotency_key", "timezone"}),
+        created_at=answered,
+        local_date=day,
+        pain=weekly_pain(db, user.id, day),
+        **body.model_dump(exclude={"user_id", "idempotency_key", "timezone", "recorded_at"}),
     )
     return idempotent.insert_once(db, row)
 

@@ -125,6 +125,35 @@ async def test_api_down_keeps_the_checkin_and_its_note_and_says_so(api, user_id,
     assert (row["pain"], row["note"]) == (6, "worse after shopping")
 
 
+async def test_a_checkin_delivered_after_midnight_keeps_the_day_it_was_typed(
+    api, user_id, monkeypatch
+):
+    """Scores given at 23:50 in Sydney, the API down until after midnight: the check-in
+    (and the note that joins it) is dated by when the user typed, not by delivery."""
+    import datetime as dt
+
+    from actions import api_client
+
+    typed = dt.datetime(2026, 11, 30, 12, 50, tzinfo=dt.timezone.utc)  # 23:50 in Sydney
+    key_set = {"event": "slot", "name": "checkin_key", "value": "k-sydney",
+               "timestamp": typed.timestamp()}
+    down = api_client.settings.__class__(**{**api_client.settings.__dict__,
+                                            "api_url": "http://127.0.0.1:9"})
+    monkeypatch.setattr(api_client, "settings", down)
+    slots = {**FILLED, "timezone": "Australia/Sydney", "checkin_key": "k-sydney"}
+    await ActionSubmitCheckin().run(
+        CollectingDispatcher(), tracker_for(user_id, slots, events=[key_set]), {}
+    )
+    [waiting] = outbox.pending()
+    assert waiting["recorded_at"] == "2026-11-30T12:50:00+00:00"
+
+    monkeypatch.setattr(api_client, "settings", outbox.settings)
+    assert await outbox.flush() == 1
+    [row] = stored_checkins(api, user_id)
+    assert row["local_date"] == "2026-11-30"
+    assert row["note"] == "worse after shopping"
+
+
 async def test_redelivery_is_not_duplicated(api, user_id):
     from actions.checkin import build_checkin
 
@@ -236,6 +265,21 @@ async def test_no_to_copied_scores_goes_one_by_one():
     assert result == {"pain": None, "fatigue": None, "sleep_quality": None, "stress": None,
                       "checkin_copied": None, "checkin_copy_ok": None}
     assert "one by one" in dispatcher.messages[0]["text"]
+
+
+async def test_same_as_yesterday_with_the_api_down_says_so_honestly(api, monkeypatch):
+    from actions import api_client
+
+    down = api_client.settings.__class__(**{**api_client.settings.__dict__,
+                                            "api_url": "http://127.0.0.1:9"})
+    monkeypatch.setattr(api_client, "settings", down)
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_for("u", {}, text="same as yesterday", active_loop="checkin_form")
+    result = await ValidateCheckinForm().validate_pain("same as yesterday", dispatcher, tracker, {})
+    assert result == {"pain": None}
+    said = dispatcher.messages[0]["text"]
+    assert "can't reach" in said and "can't find" not in said
+    assert "0 to 10" in said
 
 
 async def test_same_as_yesterday_without_history_asks_normally(api, user_id):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import zoneinfo
 
 import httpx
 import pytest
@@ -228,19 +226,27 @@ def test_round_robin_and_failover(client, alice, rasa):
     assert rasa.hosts == ["rasa-b"] * 3
 
 
-def test_metadata_timezone_is_remembered_for_checkin_dates(client, rasa):
+@pytest.mark.parametrize(
+    ("zone", "answered", "day"),
+    [
+        # Fixed instants whose local day differs from UTC's (2026-01-10), so the test fails
+        # if the remembered zone is ignored, whatever the hour it runs at.
+        ("Pacific/Kiritimati", "2026-01-10T11:00:00+00:00", "2026-01-11"),  # UTC+14
+        ("America/Los_Angeles", "2026-01-10T03:00:00+00:00", "2026-01-09"),  # UTC-8
+    ],
+)
+def test_metadata_timezone_is_remembered_for_checkin_dates(client, rasa, zone, answered, day):
     person = start_session(client)
     client.post(
-        CHAT,
-        json={"message": "hi", "metadata": {"timezone": "Pacific/Kiritimati"}},
-        headers=person.headers,
+        CHAT, json={"message": "hi", "metadata": {"timezone": zone}}, headers=person.headers
     )
-    # Kiritimati is UTC+14: its calendar day is usually ahead of UTC's.
+    # The check-in body names no zone: the one the widget sent in the chat decides its day.
     row = client.post(
-        "/api/v1/internal/checkins", json=checkin_body(person.user_id), headers=SERVICE
+        "/api/v1/internal/checkins",
+        json=checkin_body(person.user_id, recorded_at=answered),
+        headers=SERVICE,
     ).json()
-    expected = dt.datetime.now(zoneinfo.ZoneInfo("Pacific/Kiritimati")).date().isoformat()
-    assert row["local_date"] == expected
+    assert row["local_date"] == day
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ no buttons, so no payload is ever valid and Rasa must never receive text startin
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from hypothesis import HealthCheck, given, settings
@@ -202,6 +203,24 @@ checkin_values = st.one_of(
 )
 
 
+# Any moment from year 1 to 9999 at any UTC offset (or none): the edges overflow a shift to
+# UTC or to the person's zone if they are not refused first.
+recorded_at_values = st.one_of(
+    st.none(),
+    hostile_text,
+    json_values,
+    st.datetimes(
+        timezones=st.one_of(
+            st.none(),
+            st.timedeltas(
+                min_value=dt.timedelta(hours=-23, minutes=-59),
+                max_value=dt.timedelta(hours=23, minutes=59),
+            ).map(dt.timezone),
+        )
+    ).map(dt.datetime.isoformat),
+)
+
+
 def test_internal_checkin_fuzz(client, rasa):
     person = start_session(client)
 
@@ -214,8 +233,9 @@ def test_internal_checkin_fuzz(client, rasa):
         locations=st.one_of(st.none(), st.lists(hostile_text, max_size=25), json_values),
         timezone=st.one_of(st.none(), hostile_text),
         user_id=st.one_of(st.just(person.user_id), hostile_text),
+        recorded_at=recorded_at_values,
     )
-    def check(pain, fatigue, key, note, locations, timezone, user_id):
+    def check(pain, fatigue, key, note, locations, timezone, user_id, recorded_at):
         body = checkin_body(
             user_id,
             key,
@@ -224,6 +244,7 @@ def test_internal_checkin_fuzz(client, rasa):
             note=note,
             locations=locations,
             timezone=timezone,
+            recorded_at=recorded_at,
         )
         response, content = post_json(client, "/api/v1/internal/checkins", body, SERVICE)
         assert response.status_code in (200, 201, 404, 413, 422), response.status_code

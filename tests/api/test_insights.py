@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from api.services import insights
 from tests.api.conftest import SERVICE
@@ -230,3 +233,57 @@ def test_insights_need_auth(client, alice):
     assert client.get("/api/v1/me/insights").status_code == 401
     assert client.get(f"/api/v1/internal/users/{alice.user_id}/insights").status_code == 401
     assert client.get("/api/v1/internal/users/nobody/insights", headers=SERVICE).status_code == 404
+
+
+# --- flares: the fast search against the plain definition ------------------------------
+
+
+def flares_by_definition(days, today):
+    """The definition, spelled out: every day's baseline rebuilt from the whole history."""
+    found = []
+    for index, day in enumerate(days):
+        start = day.date - dt.timedelta(days=insights.BASELINE_WINDOW_DAYS)
+        baseline_days = [d for d in days[:index] if d.date >= start]
+        if len(baseline_days) < insights.MIN_BASELINE_DAYS:
+            continue
+        above = {}
+        for measure in ("pain", "fatigue"):
+            baseline = statistics.fmean(d.value(measure) for d in baseline_days)
+            if day.value(measure) - baseline >= insights.FLARE_MARGIN:
+                above[measure] = {"value": round(day.value(measure), 1),
+                                  "baseline": round(baseline, 1)}
+        if above:
+            found.append({"local_date": day.date, "measures": above,
+                          "suggestion": insights.FLARE_SUGGESTION, "learn_topic": "pacing"})
+    lookback = dt.timedelta(days=insights.FLARE_LOOKBACK_DAYS)
+    return [f for f in found[::-1] if today - lookback < f["local_date"] <= today]
+
+
+# Half points hit the ≥ 2 threshold exactly; thirds are means of several check-ins a day.
+scores = st.one_of(
+    st.sampled_from([n / 2 for n in range(21)]),
+    st.sampled_from([n / 3 for n in range(31)]),
+    st.floats(0, 10, allow_nan=False),
+)
+
+
+@st.composite
+def histories(draw):
+    """Daily values with gaps, some histories dense and some sparse (so baselines hold 0 to
+    14 days), and a `today` from a month before the last day to well after it."""
+    n = draw(st.integers(0, 120))
+    # Gaps are mostly one day, with a per-history share of 2-, 3-, 7- and 20-day gaps.
+    gaps = [1] * draw(st.integers(1, 12)) + [2, 3, 7, 20]
+    date, days = dt.date(2025, 1, 1), []
+    for _ in range(n):
+        date += dt.timedelta(days=draw(st.sampled_from(gaps)))
+        days.append(insights.Day(date, draw(scores), draw(scores), 5.0, 5.0))
+    today = date + dt.timedelta(days=draw(st.integers(-35, 35)))
+    return days, today
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(histories())
+def test_flares_match_the_definition_on_any_history(history):
+    days, today = history
+    assert insights.flares(days, today) == flares_by_definition(days, today)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 def tracker_for(sender_id: str, slots: dict, text: str = "", intent: str = "inform",
                 entities: list | None = None, metadata: dict | None = None,
-                active_loop: str | None = None):
+                active_loop: str | None = None, events: list | None = None):
     from rasa_sdk import Tracker
 
     return Tracker.from_dict(
@@ -18,7 +18,7 @@ def tracker_for(sender_id: str, slots: dict, text: str = "", intent: str = "info
                 "entities": entities or [],
                 "metadata": metadata or {},
             },
-            "events": [],
+            "events": events or [],
             "paused": False,
             "followup_action": None,
             "active_loop": {"name": active_loop} if active_loop else {},
