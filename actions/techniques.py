@@ -8,6 +8,7 @@ user has said they do not get post-exertional malaise (slot `pem` is False).
 from __future__ import annotations
 
 import contextlib
+import math
 from functools import lru_cache
 
 from rasa_sdk import Action, Tracker
@@ -72,6 +73,19 @@ class ActionSuggestTechnique(Action):
         return []
 
 
+# `technique_step` holds the step on screen; a paused one holds it half a step back, so
+# "continue" shows the paused step again and pausing twice changes nothing.
+PAUSE_OFFSET = 0.5
+
+
+def next_step(shown: float) -> int:
+    return math.floor(shown) + 1
+
+
+def paused(shown: float) -> float:
+    return shown if not float(shown).is_integer() else shown - PAUSE_OFFSET
+
+
 def step_message(technique: Technique, step: int) -> str:
     total = len(technique.steps)
     return f"Step {step + 1} of {total}: {technique.steps[step]}"
@@ -120,7 +134,12 @@ class ActionTechniqueNext(Action):
                                      buttons=[{"title": "Suggest a technique",
                                                "payload": "/ask_technique"}])
             return []
-        step = int(tracker.get_slot("technique_step") or 0) + 1
+        shown = tracker.get_slot("technique_step")
+        if shown is None:  # finished or stopped: the question left is whether it helped
+            dispatcher.utter_message(text="That's the end of this one. Did it help?",
+                                     buttons=HELPED_BUTTONS)
+            return []
+        step = next_step(shown)
         if step >= len(technique.steps):
             dispatcher.utter_message(text="Well done — that's the end. Did it help?",
                                      buttons=HELPED_BUTTONS)
@@ -139,9 +158,8 @@ class ActionTechniquePause(Action):
             buttons=[{"title": "Continue", "payload": "/technique_next"},
                      {"title": "Stop", "payload": "/stop"}],
         )
-        # Step back one so "continue" repeats the step that was paused.
         step = tracker.get_slot("technique_step")
-        return [SlotSet("technique_step", None if step is None else float(step) - 1)]
+        return [SlotSet("technique_step", None if step is None else paused(step))]
 
 
 def helped_from(tracker: Tracker) -> bool:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import requests
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.my_data import ActionConfirmDelete, ActionDeleteData, ActionExportData
-from actions.progress import ActionShowProgress, correlation_line, trend_word
+from actions.progress import ActionShowProgress, trend_word
 from tests.support.trackers import tracker_for
 
 
@@ -45,18 +47,98 @@ async def test_progress_reports_this_users_averages(api, user_id):
     assert "Your PEG score is 5.0" in dispatcher.messages[0]["text"]
 
 
-def test_correlation_is_explained_with_days_and_caveat():
-    text, topic = correlation_line(
-        {"pain_fatigue": {"r": 0.71, "n_days": 14, "caveat": "A pattern, not proof.",
-                          "learn_topic": "pain_fatigue_link", "message": ""}}
+def post_history(api, user_id, days: list[tuple[int, int, int, int]], last_ago: int = 0) -> None:
+    """One check-in a day at noon UTC, the last one `last_ago` days ago (today by default):
+    (pain, fatigue, sleep, stress)."""
+    env = api.env()
+    today = dt.datetime.now(dt.timezone.utc).replace(hour=12, minute=0, second=0, microsecond=0)
+    if today > dt.datetime.now(dt.timezone.utc):
+        today -= dt.timedelta(days=1)
+    for ago, (pain, fatigue, sleep, stress) in zip(
+        range(len(days) - 1 + last_ago, last_ago - 1, -1), days, strict=True
+    ):
+        requests.post(
+            f"{api.api_url}/api/v1/internal/checkins",
+            headers={"X-Service-Key": env["SERVICE_KEY"]},
+            json={"user_id": user_id, "idempotency_key": f"d{ago}", "pain": pain,
+                  "fatigue": fatigue, "sleep_quality": sleep, "stress": stress,
+                  "timezone": "UTC",
+                  "recorded_at": (today - dt.timedelta(days=ago)).isoformat()},
+            timeout=10,
+        ).raise_for_status()
+
+
+# Eleven days in a row: fatigue follows pain, a good night comes before a day with less
+# pain, and the last day flares.
+PAIN = [3 + i % 3 for i in range(10)] + [9]
+SLEEP = [max(1, 9 - 2 * (next_pain - 3)) for next_pain in PAIN[1:]] + [2]
+HISTORY = [
+    (pain, min(pain + 1, 9), sleep, 2) for pain, sleep in zip(PAIN, SLEEP, strict=True)
+]
+
+
+async def test_progress_shows_the_users_patterns_as_the_api_words_them(api, user_id):
+    post_history(api, user_id, HISTORY)
+    dispatcher = CollectingDispatcher()
+    await ActionShowProgress().run(dispatcher, tracker_for(user_id, {}), {})
+    summary, flare, patterns = dispatcher.messages
+
+    assert summary["text"].startswith("Your last 7 days, on average: pain ")
+    assert "Over 30 days: pain " in summary["text"]
+    assert "your easiest day was" in summary["text"]
+
+    assert flare["text"].startswith("Today: pain 9 against your usual ")
+    assert "flare" in flare["text"]
+    assert flare["buttons"][0] == {
+        "title": "Make a flare plan", "payload": '/choose_technique{"technique_id": "flare_plan"}'
+    }
+
+    said = patterns["text"]
+    assert "On days your pain is higher, your fatigue tends to be higher." in said
+    assert "over 11 days; it's a pattern, not proof." in said
+    assert "After nights you rate your sleep better" in said
+    assert "over 10 days" in said  # ten next-day pairs in eleven days
+    assert ". pattern" not in said and "proof. pattern" not in said
+    assert {b["title"]: b["payload"] for b in patterns["buttons"]} == {
+        "Why do they go together?": '/learn_topic{"topic": "pain_fatigue_link"}',
+        "How does sleep affect this?": '/learn_topic{"topic": "sleep_link"}',
+    }
+    assert patterns["custom"]["url"] == "/insights.html"
+
+
+async def test_too_few_days_say_how_many_more_are_needed(api, user_id):
+    post_history(api, user_id, HISTORY[:3])
+    dispatcher = CollectingDispatcher()
+    await ActionShowProgress().run(dispatcher, tracker_for(user_id, {}), {})
+    summary, patterns = dispatcher.messages
+    assert "Over 30 days" not in summary["text"]
+    assert patterns["text"] == (
+        "Check in on 4 more days to see this pattern. "
+        "Check in on 5 more days in a row to see this pattern."
     )
-    assert "14 days" in text and "fatigue was usually higher" in text and "not proof" in text
-    assert topic == "pain_fatigue_link"
-    text, topic = correlation_line(
-        {"pain_fatigue": {"r": None, "n_days": 3, "message": "4 more days needed",
-                          "caveat": "", "learn_topic": "pain_fatigue_link"}}
+    assert [b["title"] for b in patterns["buttons"]] == ["Suggest a technique"]
+
+
+async def test_a_checkin_that_flares_offers_a_flare_plan(api, user_id):
+    from actions.checkin import ActionAskCheckinNote, ActionSubmitCheckin
+    from actions.techniques import catalogue
+
+    post_history(api, user_id, HISTORY[:5], last_ago=1)
+    today = {"pain": 9.0, "fatigue": 8.0, "sleep_quality": 2.0, "stress": 6.0, "timezone": "UTC"}
+    ask = await ActionAskCheckinNote().run(CollectingDispatcher(), tracker_for(user_id, today),
+                                           {})
+    key = next(e["value"] for e in ask if e["event"] == "slot" and e["name"] == "checkin_key")
+    dispatcher = CollectingDispatcher()
+    await ActionSubmitCheckin().run(
+        dispatcher, tracker_for(user_id, {**today, "checkin_note": "", "checkin_key": key}), {}
     )
-    assert text == "4 more days needed" and topic is None
+    done, flare = dispatcher.messages
+    assert done["text"].startswith("All done")
+    assert flare["text"].startswith("Today: pain 9 against your usual ")
+    assert [b["title"] for b in flare["buttons"]] == [
+        "Make a flare plan", "Suggest a technique", "Show my progress"
+    ]
+    assert catalogue()["flare_plan"].steps
 
 
 def test_trend_words_respect_which_way_is_better():

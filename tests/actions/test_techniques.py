@@ -94,6 +94,34 @@ async def test_a_technique_is_guided_step_by_step_with_pause_and_feedback_is_sto
     assert (row["helped"], row["not_helped"]) == (0, 1)
 
 
+async def test_pausing_twice_or_at_the_first_step_still_resumes_the_paused_step():
+    technique = catalogue()["body_scan"]
+    dispatcher = CollectingDispatcher()
+    slots = {"technique_id": "body_scan", "technique_step": 0.0}
+    for _ in range(2):
+        slots |= await run(ActionTechniquePause(), dispatcher, "u", slots)
+    slots |= await run(ActionTechniqueNext(), dispatcher, "u", slots)
+    assert dispatcher.messages[-1]["text"] == f"Step 1 of {len(technique.steps)}: " + (
+        technique.steps[0]
+    )
+    slots |= await run(ActionTechniqueNext(), dispatcher, "u", slots)
+    for _ in range(3):
+        slots |= await run(ActionTechniquePause(), dispatcher, "u", slots)
+    slots |= await run(ActionTechniqueNext(), dispatcher, "u", slots)
+    assert dispatcher.messages[-1]["text"].startswith("Step 2 of")
+
+
+async def test_next_after_the_last_step_asks_whether_it_helped_instead_of_starting_again():
+    dispatcher = CollectingDispatcher()
+    slots = {"technique_id": "body_scan", "technique_step": None}
+    events = await ActionTechniqueNext().run(dispatcher, tracker_for("u", slots), {})
+    assert events == []
+    assert "Did it help?" in dispatcher.messages[-1]["text"]
+    assert [b["title"] for b in dispatcher.messages[-1]["buttons"]] == [
+        "Yes, it helped", "Not really"
+    ]
+
+
 async def test_activity_is_not_started_while_pem_is_unknown():
     dispatcher = CollectingDispatcher()
     chosen = tracker_for("u", {}, intent="choose_technique",
