@@ -143,12 +143,19 @@ def current_question(page: Page) -> tuple[str, list[str]]:
     return text, [c.get_attribute("data-payload") or "" for c in choices.all()]
 
 
-def run_checkin_by_buttons(page: Page, *, keyboard: bool = False) -> dict[str, int]:
-    """Answer the check-in the bot runs with its buttons only; returns the scores given."""
+def run_checkin_by_buttons(
+    page: Page, *, keyboard: bool = False, keep_weekly_offer: bool = False
+) -> dict[str, int]:
+    """Answer the check-in the bot runs with its buttons only; returns the scores given.
+
+    The weekly questions offered after it are declined ("Not now"), unless
+    keep_weekly_offer, which leaves the offer open."""
     given: dict[str, int] = {}
     for _ in range(12):
         wait_for_reply(page)
         if page.locator(ENABLED_CHOICES).count() == 0:
+            break
+        if keep_weekly_offer and page.locator(f"{ENABLED_CHOICES}[data-payload='/affirm']").count():
             break
         question, payloads = current_question(page)
         if all(p.startswith("/inform") for p in payloads):
@@ -183,6 +190,13 @@ def start_checkin(page: Page) -> None:
     page.get_by_role("button", name="Start a check-in").click()
     wait_for_reply(page)
     expect(page.locator(ENABLED_CHOICES).first).to_be_visible()
+
+
+def answerable_scale(page: Page):
+    """The bot turn holding the 0–10 scale that can be answered now."""
+    return page.locator("#log .turn-bot").filter(
+        has=page.locator(".choices-scale button.choice:not([disabled])")
+    )
 
 
 def open_insights(page: Page) -> None:
@@ -621,3 +635,127 @@ def test_low_energy_mode_is_remembered_and_bigger(page: Page) -> None:
         "getComputedStyle(document.querySelector('.btn')).transitionDuration"
     )
     assert set(transitions.replace("s", "").split(", ")) <= {"0"}, transitions
+
+
+BANDED_LEGEND = "0 none · 1–3 mild · 4–6 moderate · 7–10 severe"
+FREQUENCY = ["Not at all", "Several days", "More than half the days", "Nearly every day"]
+
+
+def test_weekly_questions_label_peg_by_its_ends_and_mood_screens_as_plain_choices(
+    page: Page, results_dir: Path
+) -> None:
+    """PEG items are 0–10 scales with their own ends; PHQ-2/GAD-2 answers (scored 0–3)
+    are not a scale: their titles are their names, with no 0–10 legend."""
+    open_chat(page)
+    start_checkin(page)
+    run_checkin_by_buttons(page, keep_weekly_offer=True)  # a new user: the weekly is due
+    page.locator(ENABLED_CHOICES).filter(has_text="Yes, ask me").click()
+    wait_for_reply(page)
+
+    for item, score in (("enjoying life", 7), ("general activity", 5)):
+        peg = answerable_scale(page)
+        expect(peg).to_have_count(1)
+        expect(peg.locator(".bubble")).to_contain_text(item)
+        expect(peg.locator("button.choice").first).to_have_accessible_name("0 – not at all")
+        expect(peg.locator("button.choice").last).to_have_accessible_name("10 – completely")
+        expect(peg.locator("button.choice").nth(7)).to_have_accessible_name("7 out of 10")
+        expect(peg.locator(".scale-legend span")).to_have_text(
+            ["0 = not at all", "10 = completely"]
+        )
+        peg.locator("button.choice").filter(has_text=re.compile(rf"^{score}$")).click()
+        wait_for_reply(page)
+
+    page.locator(ENABLED_CHOICES).filter(has_text=re.compile(r"^Yes$")).click()  # mood consent
+    wait_for_reply(page)
+    _, payloads = current_question(page)
+    assert payloads == [f'/inform{{"score": {n}}}' for n in range(4)], payloads
+    choices = page.locator(ENABLED_CHOICES)
+    turn = choices.first.locator("xpath=ancestor::div[contains(@class,'turn')][1]")
+    expect(turn.locator(".bubble")).to_contain_text("little interest or pleasure")
+    expect(choices).to_have_text(FREQUENCY)
+    for index, title in enumerate(FREQUENCY):
+        choice = choices.nth(index)
+        expect(choice).to_have_accessible_name(title)
+        assert choice.get_attribute("aria-label") is None and choice.get_attribute("title") is None
+    expect(turn.locator(".scale-legend")).to_have_count(0)
+    expect(turn.locator(".choices-scale")).to_have_count(0)
+    expect(turn.get_by_role("group")).to_have_accessible_name(re.compile("little interest"))
+    serious = axe_scan(page, "chat-mood-screen", results_dir)
+    assert not serious, describe(serious)
+
+    choices.filter(has_text="More than half the days").click()
+    wait_for_reply(page)
+    expect(page.locator("#log .turn-user .bubble").last).to_have_text("More than half the days")
+    expect(page.locator(ENABLED_CHOICES)).to_have_text(FREQUENCY)  # the next screen item
+
+
+def expect_fatigue_labels(scale) -> None:
+    expect(scale.locator(".bubble")).to_contain_text("fatigue")
+    expect(scale.locator("button.choice").first).to_have_accessible_name("0 – none")
+    expect(scale.locator("button.choice").nth(7)).to_have_accessible_name("7 – severe")
+    expect(scale.locator("button.choice").last).to_have_accessible_name("10 – severe")
+    expect(scale.locator(".scale-legend")).to_have_text(BANDED_LEGEND)
+
+
+def test_a_sleep_question_mid_checkin_does_not_relabel_the_fatigue_scale(page: Page) -> None:
+    """The labels come from the question the buttons belong to, not from a sleep answer
+    earlier in the same reply."""
+    open_chat(page)
+    start_checkin(page)
+    page.locator(ENABLED_CHOICES).filter(has_text=re.compile(r"^7$")).click()  # pain
+    wait_for_reply(page)
+    expect_fatigue_labels(answerable_scale(page))
+
+    page.locator("#message").fill("how does sleep affect pain?")
+    page.keyboard.press("Enter")
+    wait_for_reply(page)
+    # The reply answers about sleep, then asks the fatigue question again.
+    expect(page.locator("#log .turn-user .bubble").last).to_have_text("how does sleep affect pain?")
+    said = page.locator("#log .turn-bot .bubble").all_text_contents()
+    assert "sleep" in said[-2].lower() and "fatigue" in said[-1].lower(), said[-2:]
+    fatigue = answerable_scale(page)
+    expect(fatigue).to_have_count(1)
+    expect_fatigue_labels(fatigue)
+
+    # Rebuilt from the transcript after a reload: the same labels.
+    page.reload()
+    page.wait_for_selector("body[data-ready='true']")
+    expect_fatigue_labels(answerable_scale(page))
+
+    # The sleep question itself runs the other way round.
+    answerable_scale(page).locator("button.choice").filter(has_text=re.compile(r"^5$")).click()
+    wait_for_reply(page)
+    sleep_scale = answerable_scale(page)
+    expect(sleep_scale.locator(".bubble")).to_contain_text("sleep")
+    expect(sleep_scale.locator("button.choice").first).to_have_accessible_name("0 – terrible")
+    expect(sleep_scale.locator("button.choice").nth(3)).to_have_accessible_name("3 out of 10")
+    expect(sleep_scale.locator("button.choice").last).to_have_accessible_name("10 – excellent")
+    expect(sleep_scale.locator(".scale-legend span")).to_have_text(
+        ["0 = terrible", "10 = excellent"]
+    )
+
+
+SCALE_BUTTONS = [{"title": str(n), "payload": f'/inform{{"score": {n}}}'} for n in range(11)]
+CRAFTED_REPLY = {
+    "messages": [
+        {"text": "How well did you sleep last night? 0 = terrible, 10 = excellent."},
+        {"buttons": SCALE_BUTTONS},  # buttons without text belong to the question before
+        {"text": "Pick one.", "buttons": SCALE_BUTTONS[:6]},  # not a full 0–10 set
+    ]
+}
+
+
+def test_buttons_without_text_take_the_question_before_them(page: Page) -> None:
+    """Crafted reply (the real bot always sends a question's text with its buttons)."""
+    open_chat(page)
+    page.route("**/api/v1/chat", lambda route: route.fulfill(json=CRAFTED_REPLY))
+    page.locator("#message").fill("hi")
+    page.keyboard.press("Enter")
+    wait_for_reply(page)
+    scale = page.locator("#log .choices-scale")
+    expect(scale).to_have_count(1)
+    expect(scale).to_have_accessible_name(re.compile("How well did you sleep"))
+    expect(scale.locator("button.choice").first).to_have_accessible_name("0 – terrible")
+    partial = page.locator("#log .turn-bot").last
+    expect(partial.locator(".scale-legend")).to_have_count(0)
+    expect(partial.locator("button.choice").nth(3)).to_have_accessible_name("3")

@@ -31,11 +31,18 @@ const quickStarts = $("quick-starts");
 const tapBar = $("tap-bar");
 
 const SCORE_PAYLOAD = /^\/inform\s*\{\s*"score"\s*:\s*(\d{1,2})\s*\}\s*$/;
+// Severity bands, for scales whose 0 is the absence of a symptom (pain, fatigue).
 const BANDS = [
   [0, 0, "none"],
   [1, 3, "mild"],
   [4, 6, "moderate"],
   [7, 10, "severe"],
+];
+// What the question says its ends mean: "0 = terrible, 10 = excellent",
+// "0 is no pain, 10 is …", "from 0 (none) to 10 (worst imaginable)".
+const ANCHORS = [
+  /\b0\s*(?:=|is)\s*([^,.;?!]+?)\s*[,;]\s*(?:and\s+)?10\s*(?:=|is)\s*([^.;?!]+)/i,
+  /\b0\s*\(([^)]+)\)\s*to\s*10\s*\(([^)]+)\)/i,
 ];
 
 let pending = false;
@@ -109,23 +116,49 @@ function addUserTurn(text) {
   return turn;
 }
 
-function scaleLabel(score, sleepScale) {
-  if (sleepScale) {
-    if (score === 0) return "0 – terrible";
-    if (score === 10) return "10 – excellent";
-    return `${score} out of 10`;
+/**
+ * How a 0–10 scale is labelled, read from the question that carries its buttons (never
+ * from other messages in the reply: a sleep answer before the fatigue question must not
+ * turn fatigue into a sleep scale). Scales whose 0 is "no <symptom>" get the severity
+ * bands; the others (sleep quality runs the other way round, PEG, stress) name their
+ * two ends as the question does and the rest "N out of 10".
+ */
+function scaleFor(question) {
+  const text = String(question || "");
+  const match = ANCHORS.map((pattern) => pattern.exec(text)).find(Boolean);
+  if (!match) return { banded: true };
+  const [low, high] = [match[1].trim(), match[2].trim()];
+  return { banded: /^(?:no|none)\b/i.test(low), low, high };
+}
+
+function scaleLabel(score, scale) {
+  if (scale.banded) {
+    const band = BANDS.find(([lo, hi]) => score >= lo && score <= hi);
+    return band ? `${score} – ${band[2]}` : String(score);
   }
-  const band = BANDS.find(([lo, hi]) => score >= lo && score <= hi);
-  return band ? `${score} – ${band[2]}` : String(score);
+  if (score === 0) return `0 – ${scale.low}`;
+  if (score === 10) return `10 – ${scale.high}`;
+  return `${score} out of 10`;
 }
 
+function scoreOf(button) {
+  const match = SCORE_PAYLOAD.exec(String(button?.payload ?? ""));
+  return match ? Number(match[1]) : null;
+}
+
+/**
+ * Only a full 0–10 set of score buttons is a scale. Other score buttons (the weekly mood
+ * screens: "Not at all" … "Nearly every day", scored 0–3) are ordinary choices.
+ */
 function isScale(buttons) {
-  return buttons.length >= 3 && buttons.every((b) => SCORE_PAYLOAD.test(String(b.payload || "")));
+  const scores = buttons.map(scoreOf);
+  if (scores.length !== 11 || scores.includes(null)) return false;
+  const seen = new Set(scores);
+  return seen.size === 11 && [...seen].every((score) => score <= 10);
 }
 
-function renderChoices(buttons, { context, labelledBy }) {
-  const scale = isScale(buttons);
-  const sleepScale = scale && /sleep/i.test(context);
+function renderChoices(buttons, { question, labelledBy }) {
+  const scale = isScale(buttons) ? scaleFor(question) : null;
   const group = el("div", {
     className: scale ? "choices choices-scale" : "choices",
     attrs: { role: "group", "aria-labelledby": labelledBy },
@@ -136,8 +169,7 @@ function renderChoices(buttons, { context, labelledBy }) {
     choice.dataset.payload = String(button.payload ?? "");
     choice.dataset.title = button.title;
     if (scale) {
-      const score = Number(SCORE_PAYLOAD.exec(button.payload)[1]);
-      const label = scaleLabel(score, sleepScale);
+      const label = scaleLabel(scoreOf(button), scale);
       if (label !== button.title) choice.setAttribute("aria-label", label);
       choice.title = label;
     }
@@ -145,9 +177,9 @@ function renderChoices(buttons, { context, labelledBy }) {
   }
   const wrapper = el("div", { className: "choice-set" }, [group]);
   if (scale) {
-    const legend = sleepScale
-      ? [el("span", { text: "0 = terrible" }), el("span", { text: "10 = excellent" })]
-      : [el("span", { text: "0 none · 1–3 mild · 4–6 moderate · 7–10 severe" })];
+    const legend = scale.banded
+      ? [el("span", { text: "0 none · 1–3 mild · 4–6 moderate · 7–10 severe" })]
+      : [el("span", { text: `0 = ${scale.low}` }), el("span", { text: `10 = ${scale.high}` })];
     wrapper.append(el("div", { className: "scale-legend", attrs: { "aria-hidden": "true" } }, legend));
   }
   return wrapper;
@@ -196,16 +228,22 @@ function renderCustom(custom) {
 
 let bubbleCounter = 0;
 
-function addBotMessage(message, context = "") {
-  if (!message || typeof message !== "object") return null;
+/**
+ * Render one bot message. `previous` is the last message with text earlier in the same
+ * reply ({text, id}): buttons sent without text of their own belong to that question.
+ * Returns the turn and, when the message has text, its {text, id} for the next one.
+ */
+function addBotMessage(message, previous = null) {
+  if (!message || typeof message !== "object") return { node: null, question: previous };
   const hasText = typeof message.text === "string" && message.text.trim() !== "";
   const buttons = Array.isArray(message.buttons) ? message.buttons : [];
   const custom = message.custom && typeof message.custom === "object" ? message.custom : null;
   const customNode = custom ? renderCustom(custom) : null;
-  if (!hasText && !buttons.length && !customNode) return null;
+  if (!hasText && !buttons.length && !customNode) return { node: null, question: previous };
 
   const turn = el("div", { className: "turn turn-bot" }, [whoLabel("bot")]);
   const id = `bot-${++bubbleCounter}`;
+  const question = hasText ? { text: message.text, id } : previous;
   if (hasText) {
     const bubble = el("p", { className: "bubble", attrs: { id } });
     appendRichText(bubble, message.text);
@@ -213,11 +251,11 @@ function addBotMessage(message, context = "") {
   }
   if (customNode) turn.append(customNode);
   if (buttons.length) {
-    turn.append(renderChoices(buttons, { context: `${context}\n${message.text || ""}`, labelledBy: hasText ? id : undefined }));
+    turn.append(renderChoices(buttons, { question: question?.text, labelledBy: question?.id }));
   }
   log.append(turn);
   refreshEmptyState();
-  return turn;
+  return { node: turn, question };
 }
 
 function enabledChoices() {
@@ -315,7 +353,7 @@ async function send({ text, payload, title, choice, viaButton = false }, existin
   disableChoices(); // a newer bot turn exists now
   const messages = Array.isArray(data?.messages) ? data.messages : [];
   const stagger = !prefersLessMotion();
-  let context = "";
+  let question = null;
   let first = null;
   for (const [index, message] of messages.entries()) {
     if (stagger && index > 0) {
@@ -323,9 +361,9 @@ async function send({ text, payload, title, choice, viaButton = false }, existin
       scrollToEnd();
       await sleep(Math.min(300 + String(messages[index - 1]?.text || "").length * 4, 900));
     }
-    const node = addBotMessage(message, context);
-    context += `\n${message?.text || ""}`;
-    if (node && !first) first = node;
+    const added = addBotMessage(message, question);
+    question = added.question;
+    if (added.node && !first) first = added.node;
   }
   setPending(false);
   announce("");
@@ -351,7 +389,7 @@ async function restore() {
     return;
   }
   const turns = Array.isArray(data?.turns) ? data.turns : [];
-  let context = "";
+  let question = null;
   let previousBot = [];
   for (const turn of turns) {
     if (turn?.role === "user") {
@@ -365,13 +403,13 @@ async function restore() {
         }
       }
       previousBot = [];
-      context = "";
+      question = null;
       const node = addUserTurn(text);
       if (turn.undelivered) markFailed(node, () => send({ text }, node));
     } else if (turn?.role === "bot") {
-      const node = addBotMessage(turn, context);
-      context += `\n${turn.text || ""}`;
-      if (node) previousBot.push(node);
+      const added = addBotMessage(turn, question);
+      question = added.question;
+      if (added.node) previousBot.push(added.node);
     }
   }
   // Only the bot's latest turn (the messages after the last user turn) stays answerable.
