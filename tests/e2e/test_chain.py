@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 import requests
+
+from tests.support.leftovers import NOTHING_LEFT, left_about
+from tests.support.stack import ChatClient
 
 pytestmark = pytest.mark.e2e
 
@@ -133,23 +135,48 @@ def test_transcript_rebuilds_the_conversation(chat):
 
 def test_erase_removes_everything_including_the_tracker(stack, chat):
     complete_checkin_by_buttons(chat)
+    assert left_about(stack, chat.user_id)["tracker"], "no events to erase: proves nothing"
     assert chat.http.delete(f"{stack.api_url}/api/v1/me", timeout=30).status_code == 204
 
-    with sqlite3.connect(stack.tracker_db) as conn:
-        (left,) = conn.execute(
-            "SELECT count(*) FROM events WHERE sender_id = ?", (chat.user_id,)
-        ).fetchone()
-    assert left == 0
-    with sqlite3.connect(stack.api_db) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        for table in tables:
-            columns = [c[1] for c in conn.execute(f"PRAGMA table_info({table})")]
-            for column in {"user_id", "id"} & set(columns):
-                (n,) = conn.execute(
-                    f"SELECT count(*) FROM {table} WHERE {column} = ?", (chat.user_id,)
-                ).fetchone()
-                assert n == 0, f"{table}.{column} still holds the user"
+    assert left_about(stack, chat.user_id) == NOTHING_LEFT
     assert chat.get("/api/v1/me/checkins").status_code == 401
+
+
+def test_delete_my_data_in_chat_erases_everything_and_ends_the_session(stack, chat):
+    complete_checkin_by_buttons(chat)
+    chat.click_title("Yes, ask me")  # the weekly questions
+    chat.click('/inform{"score": 7}')
+    chat.click('/inform{"score": 5}')
+    chat.click_title("Skip them")
+    chat.say("suggest a technique")
+    chat.click(next(b["payload"] for m in chat.last for b in m.get("buttons") or []
+                    if b["payload"].startswith("/choose_technique")))
+    chat.click_title("Stop")
+    chat.click_title("Yes, it helped")
+    stored = left_about(stack, chat.user_id)
+    assert {"users", "checkins", "weekly_checks", "technique_feedback",
+            "conversation_turns"} <= set(stored["api"]), stored
+    assert stored["tracker"].get("events"), stored
+
+    chat.say("delete my data")
+    assert "can't be undone" in chat.text(), chat.last
+    assert len(chat.get("/api/v1/me/checkins").json()) == 1, "erased before the yes"
+    chat.click_title("Yes, erase everything")
+    assert "everything about you has been erased" in chat.text(), chat.last
+    assert {"type": "erased"} in [m.get("custom") for m in chat.last], chat.last
+    assert left_about(stack, chat.user_id) == NOTHING_LEFT
+
+    # The old token is dead everywhere; a new session starts afresh and chats normally.
+    old = chat.http.post(f"{stack.api_url}/api/v1/chat", json={"message": "hello"}, timeout=30)
+    assert old.status_code == 401
+    assert chat.get("/api/v1/me/checkins").status_code == 401
+    assert chat.get("/api/v1/me/conversation").status_code == 401
+    fresh = ChatClient(stack.api_url)
+    fresh.say("I'd like to do a check-in")
+    assert "pain" in fresh.text() and "left off" not in fresh.text(), fresh.last
+    assert any(b["payload"] == '/inform{"score": 0}' for m in fresh.last
+               for b in m.get("buttons") or []), fresh.last
+    assert left_about(stack, chat.user_id) == NOTHING_LEFT, "written back after the erase"
 
 
 def test_same_as_yesterday_copies_the_last_checkin(chat):
