@@ -1,6 +1,6 @@
 """Start the Rasa server (`python -m bot.serve run ...`, the same arguments as `rasa`).
 
-It is `rasa` itself, with run-time defaults and three fixes applied first, each found by
+It is `rasa` itself, with run-time defaults and four changes applied first, each found by
 profiling Rasa (py-spy) and each tested to give Rasa's own results. The tracker store's
 fixes are in a class of its own, bot/tracker_store.py, which endpoints.yml names.
 
@@ -27,6 +27,8 @@ under load the other core serves another request) and oneDNN off (it reserved ab
    compares every variable and every output. Fine-tuning (`rasa train --finetune`) keeps
    Rasa's load.
 3. Per-turn NLU work: see bot/rasa_speedups.py.
+4. The learning answers run in this process rather than on the action server: see
+   bot/in_process_actions.py.
 """
 
 from __future__ import annotations
@@ -145,9 +147,10 @@ def apply_fixes() -> None:
     from rasa.core.actions.action import RemoteAction
     from rasa.utils.tensorflow.models import RasaModel
 
-    from bot import rasa_speedups
+    from bot import in_process_actions, rasa_speedups
 
     rasa_speedups.apply()
+    in_process_actions.apply()
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
     _rasa_load = RasaModel.load.__func__  # type: ignore[attr-defined]
     RasaModel.load = classmethod(_load_for_prediction)  # type: ignore[assignment,method-assign]

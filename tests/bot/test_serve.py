@@ -201,3 +201,50 @@ def test_calling_the_traced_graph_directly_gives_rasas_own_predictions(monkeypat
         assert got.keys() == expected.keys()
         for key, value in expected.items():
             np.testing.assert_array_equal(got[key], value, err_msg=key)
+
+
+def test_the_graph_run_in_order_gives_dasks_results_for_nlu_and_policies():
+    """Rasa loads the model with bot/rasa_speedups.py's in-order runner; for parses and for
+    next-action predictions along a conversation, it gives what Rasa's dask runner gives."""
+    import asyncio
+
+    from rasa.core.agent import Agent
+    from rasa.core.channels.channel import UserMessage
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+
+    from bot import rasa_speedups, serve
+
+    serve.apply_fixes()
+    archive = max(Path("models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    agent = Agent.load(str(archive))
+    processor = agent.processor
+    ours = processor.graph_runner
+    assert type(ours) is rasa_speedups.InOrderGraphRunner
+    dask = DaskGraphRunner.__new__(DaskGraphRunner)
+    dask.__dict__.update({k: v for k, v in ours.__dict__.items() if k != "_plans"})
+
+    def with_runner(runner, call, *args):
+        processor.graph_runner = runner
+        try:
+            return call(*args)
+        finally:
+            processor.graph_runner = ours
+
+    def parse(text):
+        return asyncio.run(processor.parse_message(UserMessage(text)))
+
+    texts = ["hi", "why does pain make me so tired?", "7", "I want to kill myself",
+             "/start_checkin", "what is cortisol", "asdf qwer"]
+    tracker = processor.tracker_store.init_tracker("someone")
+    for text in texts:
+        parsed = with_runner(ours, parse, text)
+        assert parsed == with_runner(dask, parse, text), text
+        tracker.update(UserUttered(text, parsed["intent"], parsed["entities"], parsed))
+        prediction = with_runner(ours, processor._predict_next_with_tracker, tracker)
+        expected = with_runner(dask, processor._predict_next_with_tracker, tracker)
+        assert prediction.probabilities == expected.probabilities, text
+        assert prediction.policy_name == expected.policy_name, text
+        name = processor.domain.action_names_or_texts[prediction.max_confidence_index]
+        tracker.update(ActionExecuted(name))
+        tracker.update(ActionExecuted("action_listen"))
