@@ -589,12 +589,17 @@ HOSTILE_REPLY = {
 }
 
 
-def test_bot_text_is_never_html_and_links_are_allow_listed(page: Page) -> None:
+def say_hi_and_get(page: Page, reply: dict) -> None:
+    """Open the chat and say "hi"; the gateway answers with `reply` instead of the bot."""
     open_chat(page)
-    page.route("**/api/v1/chat", lambda route: route.fulfill(json=HOSTILE_REPLY))
+    page.route("**/api/v1/chat", lambda route: route.fulfill(json=reply))
     page.locator("#message").fill("hi")
     page.keyboard.press("Enter")
     wait_for_reply(page)
+
+
+def test_bot_text_is_never_html_and_links_are_allow_listed(page: Page) -> None:
+    say_hi_and_get(page, HOSTILE_REPLY)
     log = page.locator("#log")
     expect(log.locator(".turn-bot .bubble").first).to_have_text(
         "<img src=x onerror=\"document.body.dataset.pwned='1'\"> <b>bold</b>"
@@ -747,11 +752,7 @@ CRAFTED_REPLY = {
 
 def test_buttons_without_text_take_the_question_before_them(page: Page) -> None:
     """Crafted reply (the real bot always sends a question's text with its buttons)."""
-    open_chat(page)
-    page.route("**/api/v1/chat", lambda route: route.fulfill(json=CRAFTED_REPLY))
-    page.locator("#message").fill("hi")
-    page.keyboard.press("Enter")
-    wait_for_reply(page)
+    say_hi_and_get(page, CRAFTED_REPLY)
     scale = page.locator("#log .choices-scale")
     expect(scale).to_have_count(1)
     expect(scale).to_have_accessible_name(re.compile("How well did you sleep"))
