@@ -52,6 +52,7 @@ def executor() -> Any:
     return found
 
 
+@cache  # asked on every custom action Rasa runs
 def in_process_names() -> frozenset[str]:
     return frozenset(executor().actions)
 

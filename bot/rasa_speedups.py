@@ -144,8 +144,12 @@ class InOrderGraphRunner(DaskGraphRunner):
     comes after the nodes it needs, worked out once per set of targets. The nodes, their
     inputs and outputs are Rasa's own (the node instances are built by Rasa's runner)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plans: dict[tuple[str, ...], list[tuple[str, Any, tuple[str, ...]]]] = {}
+
     def _plan(self, targets: tuple[str, ...]) -> list[tuple[str, Any, tuple[str, ...]]]:
-        plans = self.__dict__.setdefault("_plans", {})
+        plans = self._plans
         if targets not in plans:
             schema = self._graph_schema.minimal_graph_schema(list(targets))
             needs = {name: tuple(node.needs.values()) for name, node in schema.nodes.items()}

@@ -135,11 +135,12 @@ def clinician_pdf(
     bottom = pdf.h - FOOTER_MM - FOOTER_GAP_MM
     for max_flares, max_techniques in ROW_LIMITS:
         blocks = _listings(pdf, summary, helped, peg, max_flares, max_techniques)
-        if pdf.get_y() + sum(_height(pdf, block) for block in blocks) <= bottom:
+        overflow = pdf.get_y() + sum(_height(pdf, block) for block in blocks) - bottom
+        if overflow <= 0:
             break
     else:
-        raise PageOverflow(f"the summary would run {_overflow(pdf, blocks, bottom):.0f} mm "
-                           "into the footer even with the fewest rows")
+        raise PageOverflow(f"the summary would run {overflow:.0f} mm into the footer even "
+                           "with the fewest rows")
     for block in blocks:
         _draw(pdf, block)
     if pdf.get_y() > bottom:  # measured and drawn heights disagree: still never overlap
@@ -186,10 +187,6 @@ def _height(pdf: Any, block: Block) -> float:
         pdf.epw, LINE_MM, text, dry_run=True, output=MethodReturnValue.HEIGHT
     )
     return height
-
-
-def _overflow(pdf: Any, blocks: list[Block], bottom: float) -> float:
-    return pdf.get_y() + sum(_height(pdf, block) for block in blocks) - bottom
 
 
 def _footer(pdf: Any) -> None:
