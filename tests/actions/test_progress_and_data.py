@@ -48,12 +48,11 @@ async def test_progress_reports_this_users_averages(api, user_id):
 
 
 def post_history(api, user_id, days: list[tuple[int, int, int, int]], last_ago: int = 0) -> None:
-    """One check-in a day at noon UTC, the last one `last_ago` days ago (today by default):
-    (pain, fatigue, sleep, stress)."""
+    """One check-in a day at this time of day (UTC), the last one `last_ago` days ago (now by
+    default): (pain, fatigue, sleep, stress). Anchored on now rather than a fixed hour, so
+    "today" is today whatever the hour the suite runs."""
     env = api.env()
-    today = dt.datetime.now(dt.timezone.utc).replace(hour=12, minute=0, second=0, microsecond=0)
-    if today > dt.datetime.now(dt.timezone.utc):
-        today -= dt.timedelta(days=1)
+    today = dt.datetime.now(dt.timezone.utc)
     for ago, (pain, fatigue, sleep, stress) in zip(
         range(len(days) - 1 + last_ago, last_ago - 1, -1), days, strict=True
     ):
