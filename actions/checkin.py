@@ -20,7 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import api_client, outbox
 from actions.progress import flare_message, todays_flare
-from actions.scales import REASKS, parse_scale
+from actions.scales import REASKS, SCALE_LABELS, SCALE_NAMES, parse_scale
 
 SCALES = ("pain", "fatigue", "sleep_quality", "stress")
 CHECKIN_SLOTS = (
@@ -61,39 +61,50 @@ class ValidateCheckinForm(FormValidationAction):
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain):
         # Only copied scores ("same as yesterday") need a yes before they are saved.
-        if tracker.get_slot("checkin_copied"):
+        if copied_scales(tracker):
             return domain_slots
         return [slot for slot in domain_slots if slot != "checkin_copy_ok"]
 
     async def validate_checkin_copy_ok(self, value, dispatcher, tracker, domain: DomainDict):
         if value:
             return {"checkin_copy_ok": True}
-        dispatcher.utter_message(text="OK, let's go one by one.")
-        return {**{scale: None for scale in SCALES}, "checkin_copied": None,
+        copied = copied_scales(tracker)
+        # Only the copied scores are asked again: what the user typed today stays.
+        rest = "" if len(copied) == len(SCALES) else " through the rest"
+        dispatcher.utter_message(text=f"OK, let's go{rest} one by one.")
+        return {**{scale: None for scale in copied}, "checkin_copied": None,
                 "checkin_copy_ok": None}
 
-    def _validate_scale(
+    async def _validate_scale(
         self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
-        number, problem = read_scale(tracker, value)
+        text = str(value or "").lower()
+        same = SAME_AS_BEFORE.search(text) if score_entity(tracker) is None else None
+        if same:
+            # "Same as yesterday" copies, unless a number comes with it ("about the same,
+            # a 4"); the phrase itself is not read as one ("no change" is not a 0).
+            reading = parse_scale(f"{text[:same.start()]} {text[same.end():]}")
+            if reading.problem == "no_number":
+                return await copy_last_checkin(dispatcher, tracker, slot)
+            number, problem = reading.value, reading.problem
+        else:
+            number, problem = read_scale(tracker, value)
         if number is None:
             dispatcher.utter_message(text=REASKS[problem or "no_number"])
             return {slot: None}
         return with_locations(tracker, {slot: float(number)})
 
     async def validate_pain(self, value, dispatcher, tracker, domain: DomainDict):
-        if score_entity(tracker) is None and SAME_AS_BEFORE.search(str(value or "").lower()):
-            return await copy_last_checkin(dispatcher, tracker)
-        return self._validate_scale("pain", value, dispatcher, tracker)
+        return await self._validate_scale("pain", value, dispatcher, tracker)
 
     async def validate_fatigue(self, value, dispatcher, tracker, domain: DomainDict):
-        return self._validate_scale("fatigue", value, dispatcher, tracker)
+        return await self._validate_scale("fatigue", value, dispatcher, tracker)
 
     async def validate_sleep_quality(self, value, dispatcher, tracker, domain: DomainDict):
-        return self._validate_scale("sleep_quality", value, dispatcher, tracker)
+        return await self._validate_scale("sleep_quality", value, dispatcher, tracker)
 
     async def validate_stress(self, value, dispatcher, tracker, domain: DomainDict):
-        return self._validate_scale("stress", value, dispatcher, tracker)
+        return await self._validate_scale("stress", value, dispatcher, tracker)
 
     async def validate_checkin_note(self, value, dispatcher, tracker, domain: DomainDict):
         intent = tracker.latest_message.get("intent", {}).get("name")
@@ -103,25 +114,36 @@ class ValidateCheckinForm(FormValidationAction):
         return with_locations(tracker, {"checkin_note": text[:MAX_NOTE_CHARS]})
 
 
-async def copy_last_checkin(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict:
-    """"Same as yesterday": pre-fill the four scales from the last check-in; the form then
-    asks to confirm them (action_ask_checkin_copy_ok) before anything is saved."""
+def copied_scales(tracker: Tracker) -> list[str]:
+    """The scales "same as yesterday" filled, in check-in order. (A tracker from before
+    this was a list holds True, meaning all four.)"""
+    copied = tracker.get_slot("checkin_copied") or []
+    copied = copied if isinstance(copied, list) else [copied]
+    if True in copied:
+        return list(SCALES)
+    return [scale for scale in SCALES if scale in copied]
+
+
+async def copy_last_checkin(dispatcher: CollectingDispatcher, tracker: Tracker, asked: str) -> dict:
+    """"Same as yesterday" at the question for `asked`: pre-fill that scale and the later
+    ones not answered yet from the last check-in, keeping what was given today. The form
+    then asks to confirm them (action_ask_checkin_copy_ok) before anything is saved."""
+    todo = [scale for scale in SCALES[SCALES.index(asked):]
+            if scale == asked or tracker.get_slot(scale) is None]
     try:
         latest = await api_client.latest_checkins(tracker.sender_id, limit=1)
     except (api_client.ApiError, api_client.ApiUnavailable):
-        dispatcher.utter_message(
-            text="I can't reach your earlier check-ins right now, so let's go one by one. "
-            "Please pick a number from 0 to 10 for your pain."
-        )
-        return {"pain": None}
+        latest, problem = None, "I can't reach your earlier check-ins right now"
+    else:
+        problem = "I can't find an earlier check-in to copy"
     if not latest:
         dispatcher.utter_message(
-            text="I can't find an earlier check-in to copy, so let's go one by one. "
-            "Please pick a number from 0 to 10 for your pain."
+            text=f"{problem}, so let's go one by one. "
+            f"Please pick a number from 0 to 10 for {SCALE_NAMES[asked]}."
         )
-        return {"pain": None}
+        return {asked: None}
     last = latest[0]
-    return {**{scale: float(last[scale]) for scale in SCALES}, "checkin_copied": True}
+    return {**{scale: float(last[scale]) for scale in todo}, "checkin_copied": todo}
 
 
 class ActionStartCheckin(Action):
@@ -174,10 +196,8 @@ def build_checkin(tracker: Tracker, key: str | None = None) -> dict[str, Any]:
 
 
 def summary(checkin: dict[str, Any]) -> str:
-    return (
-        f"Pain {checkin['pain']}, fatigue {checkin['fatigue']}, "
-        f"sleep {checkin['sleep_quality']}, stress {checkin['stress']}."
-    )
+    listed = ", ".join(f"{SCALE_LABELS[scale]} {checkin[scale]}" for scale in SCALES)
+    return f"{listed[0].upper()}{listed[1:]}."
 
 
 async def save(checkin: dict[str, Any]) -> str:
@@ -207,9 +227,17 @@ class ActionAskCheckinCopyOk(Action):
         return "action_ask_checkin_copy_ok"
 
     async def run(self, dispatcher, tracker, domain):
-        copied = {scale: int(tracker.get_slot(scale) or 0) for scale in SCALES}
+        scores = {scale: int(tracker.get_slot(scale) or 0) for scale in SCALES}
+        copied = copied_scales(tracker)
+        if len(copied) == len(SCALES):
+            text = f"I've copied your last check-in: {summary(scores)} Save the same for today?"
+        else:
+            given = ", ".join(f"{SCALE_LABELS[s]} {scores[s]}" for s in SCALES if s not in copied)
+            from_last = ", ".join(f"{SCALE_LABELS[s]} {scores[s]}" for s in copied)
+            text = (f"Today so far: {given}. I've copied the rest from your last check-in: "
+                    f"{from_last}. Save these for today?")
         dispatcher.utter_message(
-            text=f"I've copied your last check-in: {summary(copied)} Save the same for today?",
+            text=text,
             buttons=[
                 {"title": "Yes, save them", "payload": "/affirm"},
                 {"title": "No, change them", "payload": "/deny"},

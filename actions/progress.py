@@ -14,8 +14,8 @@ from typing import Any
 from rasa_sdk import Action
 
 from actions import api_client
+from actions.scales import SCALE_LABELS as LABELS
 
-LABELS = {"pain": "pain", "fatigue": "fatigue", "sleep_quality": "sleep", "stress": "stress"}
 # Points per day; smaller slopes are noise over a week.
 FLAT = 0.1
 SLEEP_LINKS = ("sleep_next_day_pain", "sleep_next_day_fatigue")

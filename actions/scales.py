@@ -10,6 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# The four daily scales as they are named in a list ("pain 6, sleep 3") and in a sentence
+# ("a number from 0 to 10 for last night's sleep").
+SCALE_LABELS = {"pain": "pain", "fatigue": "fatigue", "sleep_quality": "sleep", "stress": "stress"}
+SCALE_NAMES = {"pain": "your pain", "fatigue": "your fatigue",
+               "sleep_quality": "last night's sleep", "stress": "your stress"}
+
 WORDS = {
     "zero": 0, "nil": 0, "none": 0, "nothing": 0, "no": 0,
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,

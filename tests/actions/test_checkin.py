@@ -8,6 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import outbox
 from actions.checkin import (
+    SCALES,
     ActionAskCheckinCopyOk,
     ActionAskCheckinNote,
     ActionCancelCheckin,
@@ -15,6 +16,7 @@ from actions.checkin import (
     ActionStartCheckin,
     ActionSubmitCheckin,
     ValidateCheckinForm,
+    build_checkin,
 )
 from tests.support.trackers import tracker_for
 
@@ -155,8 +157,6 @@ async def test_a_checkin_delivered_after_midnight_keeps_the_day_it_was_typed(
 
 
 async def test_redelivery_is_not_duplicated(api, user_id):
-    from actions.checkin import build_checkin
-
     checkin = build_checkin(tracker_for(user_id, FILLED))
     outbox.put(checkin)
     await outbox.deliver(checkin)
@@ -166,8 +166,6 @@ async def test_redelivery_is_not_duplicated(api, user_id):
 
 
 async def test_checkin_for_an_erased_user_is_dropped_not_kept(api):
-    from actions.checkin import build_checkin
-
     checkin = build_checkin(tracker_for("no-such-user", FILLED))
     outbox.put(checkin)
     await outbox.flush()
@@ -230,15 +228,13 @@ async def test_stop_at_the_note_question_says_the_scores_are_kept():
 
 
 async def test_same_as_yesterday_copies_the_last_checkin_then_asks_to_confirm(api, user_id):
-    from actions.checkin import build_checkin
-
     checkin = build_checkin(tracker_for(user_id, FILLED))
     await outbox.deliver(checkin)
     dispatcher = CollectingDispatcher()
     tracker = tracker_for(user_id, {}, text="same as yesterday", active_loop="checkin_form")
     result = await ValidateCheckinForm().validate_pain("same as yesterday", dispatcher, tracker, {})
     assert result == {"pain": 6.0, "fatigue": 7.0, "sleep_quality": 3.0, "stress": 5.0,
-                      "checkin_copied": True}
+                      "checkin_copied": ["pain", "fatigue", "sleep_quality", "stress"]}
     slots = ["pain", "fatigue", "sleep_quality", "stress", "checkin_copy_ok", "checkin_note"]
     copied = tracker_for(user_id, result, active_loop="checkin_form")
     assert await ValidateCheckinForm().required_slots(slots, dispatcher, copied, {}) == slots
@@ -260,11 +256,75 @@ async def test_a_fresh_checkin_does_not_ask_to_confirm_copied_scores():
 
 async def test_no_to_copied_scores_goes_one_by_one():
     dispatcher = CollectingDispatcher()
-    tracker = tracker_for("u1", {"pain": 6.0, "checkin_copied": True}, intent="deny")
+    copied = {**{scale: 6.0 for scale in SCALES}, "checkin_copied": list(SCALES)}
+    tracker = tracker_for("u1", copied, intent="deny")
     result = await ValidateCheckinForm().validate_checkin_copy_ok(False, dispatcher, tracker, {})
     assert result == {"pain": None, "fatigue": None, "sleep_quality": None, "stress": None,
                       "checkin_copied": None, "checkin_copy_ok": None}
-    assert "one by one" in dispatcher.messages[0]["text"]
+    assert dispatcher.messages[0]["text"] == "OK, let's go one by one."
+
+
+async def test_a_conversation_from_before_copies_were_listed_still_confirms_all_four():
+    # Trackers saved before `checkin_copied` became a list hold True (Rasa reads it as [True]).
+    for old in (True, [True]):
+        tracker = tracker_for("u1", {**SCORES, "checkin_copied": old}, intent="deny")
+        result = await ValidateCheckinForm().validate_checkin_copy_ok(
+            False, CollectingDispatcher(), tracker, {}
+        )
+        assert {scale: result[scale] for scale in SCALES} == dict.fromkeys(SCALES)
+
+
+async def test_same_as_yesterday_later_in_the_checkin_copies_only_the_rest(api, user_id):
+    await outbox.deliver(build_checkin(tracker_for(user_id, FILLED)))
+    form = ValidateCheckinForm()
+    today = {"pain": 8.0, "timezone": "Europe/London"}
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_for(user_id, today, text="same as yesterday", active_loop="checkin_form")
+    result = await form.validate_fatigue("same as yesterday", dispatcher, tracker, {})
+    assert result == {"fatigue": 7.0, "sleep_quality": 3.0, "stress": 5.0,
+                      "checkin_copied": ["fatigue", "sleep_quality", "stress"]}
+    assert dispatcher.messages == []  # the form asks to confirm next
+
+    copied = tracker_for(user_id, {**today, **result}, active_loop="checkin_form")
+    asked = CollectingDispatcher()
+    await ActionAskCheckinCopyOk().run(asked, copied, {})
+    assert asked.messages[0]["text"] == (
+        "Today so far: pain 8. I've copied the rest from your last check-in: "
+        "fatigue 7, sleep 3, stress 5. Save these for today?"
+    )
+
+    # "No": only the copied scores are asked again; the pain typed today stays.
+    said_no = CollectingDispatcher()
+    reset = await form.validate_checkin_copy_ok(
+        False, said_no, tracker_for(user_id, {**today, **result}, intent="deny"), {}
+    )
+    assert reset == {"fatigue": None, "sleep_quality": None, "stress": None,
+                     "checkin_copied": None, "checkin_copy_ok": None}
+    assert said_no.messages[0]["text"] == "OK, let's go through the rest one by one."
+
+
+async def test_same_as_yesterday_at_the_last_scale_copies_that_one(api, user_id):
+    await outbox.deliver(build_checkin(tracker_for(user_id, FILLED)))
+    given = {"pain": 2.0, "fatigue": 3.0, "sleep_quality": 8.0}
+    tracker = tracker_for(user_id, given, text="no change", active_loop="checkin_form")
+    result = await ValidateCheckinForm().validate_stress("no change", CollectingDispatcher(),
+                                                         tracker, {})
+    assert result == {"stress": 5.0, "checkin_copied": ["stress"]}
+
+
+async def test_a_number_beats_same_as_yesterday(api, user_id):
+    await outbox.deliver(build_checkin(tracker_for(user_id, FILLED)))
+    tracker = tracker_for(user_id, {}, text="about the same, a 4", active_loop="checkin_form")
+    result = await ValidateCheckinForm().validate_pain("about the same, a 4",
+                                                       CollectingDispatcher(), tracker, {})
+    assert result == {"pain": 4.0}
+
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_for(user_id, {}, text="same as yesterday, 12", active_loop="checkin_form")
+    result = await ValidateCheckinForm().validate_pain("same as yesterday, 12", dispatcher,
+                                                       tracker, {})
+    assert result == {"pain": None}
+    assert "outside the scale" in dispatcher.messages[0]["text"]
 
 
 async def test_same_as_yesterday_with_the_api_down_says_so_honestly(api, monkeypatch):
@@ -280,6 +340,23 @@ async def test_same_as_yesterday_with_the_api_down_says_so_honestly(api, monkeyp
     said = dispatcher.messages[0]["text"]
     assert "can't reach" in said and "can't find" not in said
     assert "0 to 10" in said
+
+
+async def test_same_as_yesterday_with_the_api_down_names_the_scale_asked(api, monkeypatch):
+    from actions import api_client
+
+    down = api_client.settings.__class__(**{**api_client.settings.__dict__,
+                                            "api_url": "http://127.0.0.1:9"})
+    monkeypatch.setattr(api_client, "settings", down)
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_for("u", {"pain": 5.0, "fatigue": 5.0}, text="same as last time",
+                          active_loop="checkin_form")
+    result = await ValidateCheckinForm().validate_sleep_quality("same as last time", dispatcher,
+                                                                tracker, {})
+    assert result == {"sleep_quality": None}
+    assert dispatcher.messages[0]["text"].endswith(
+        "Please pick a number from 0 to 10 for last night's sleep."
+    )
 
 
 async def test_same_as_yesterday_without_history_asks_normally(api, user_id):

@@ -210,6 +210,26 @@ def test_same_as_yesterday_can_be_changed_one_by_one(chat):
     ]
 
 
+def test_same_as_yesterday_part_way_keeps_todays_first_answers(chat):
+    complete_checkin_by_buttons(chat, scores=(5, 6, 4, 3))
+    chat.say("let's do a check-in")
+    chat.say("8")
+    chat.say("same as yesterday")
+    assert "Today so far: pain 8." in chat.text(), chat.last
+    assert "fatigue 6, sleep 4, stress 3" in chat.text(), chat.last
+    chat.click_title("No, change them")
+    assert "through the rest one by one" in chat.text() and "fatigue" in chat.text(), chat.last
+    chat.click('/inform{"score": 7}')
+    chat.say("pretty much the same")  # at the sleep question: copies sleep and stress
+    assert "pain 8, fatigue 7" in chat.text(), chat.last
+    chat.click_title("Yes, save them")
+    chat.click_title("Nothing to add")
+    rows = chat.get("/api/v1/me/checkins").json()
+    assert [(r["pain"], r["fatigue"], r["sleep_quality"], r["stress"]) for r in rows] == [
+        (8, 7, 4, 3), (5, 6, 4, 3)
+    ]
+
+
 def test_weekly_questions_are_offered_once_and_screen_mood_only_with_consent(chat):
     complete_checkin_by_buttons(chat, scores=(6, 7, 3, 5))
     assert "Once a week" in chat.text()
