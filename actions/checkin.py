@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -20,9 +21,8 @@ from rasa_sdk.types import DomainDict
 
 from actions import api_client, outbox
 from actions.progress import flare_message, todays_flare
-from actions.scales import REASKS, SCALE_LABELS, SCALE_NAMES, parse_scale
+from actions.scales import REASKS, SCALE_LABELS, SCALE_NAMES, SCALES, parse_scale
 
-SCALES = ("pain", "fatigue", "sleep_quality", "stress")
 CHECKIN_SLOTS = (
     *SCALES, "checkin_note", "body_location", "checkin_key", "checkin_copied", "checkin_copy_ok"
 )
@@ -195,9 +195,14 @@ def build_checkin(tracker: Tracker, key: str | None = None) -> dict[str, Any]:
     }
 
 
+def listed(scores: dict[str, Any], scales: Iterable[str] = SCALES) -> str:
+    """"pain 6, sleep 3": the given scales' scores, in check-in order."""
+    return ", ".join(f"{SCALE_LABELS[scale]} {scores[scale]}" for scale in scales)
+
+
 def summary(checkin: dict[str, Any]) -> str:
-    listed = ", ".join(f"{SCALE_LABELS[scale]} {checkin[scale]}" for scale in SCALES)
-    return f"{listed[0].upper()}{listed[1:]}."
+    text = listed(checkin)
+    return f"{text[0].upper()}{text[1:]}."
 
 
 async def save(checkin: dict[str, Any]) -> str:
@@ -232,10 +237,9 @@ class ActionAskCheckinCopyOk(Action):
         if len(copied) == len(SCALES):
             text = f"I've copied your last check-in: {summary(scores)} Save the same for today?"
         else:
-            given = ", ".join(f"{SCALE_LABELS[s]} {scores[s]}" for s in SCALES if s not in copied)
-            from_last = ", ".join(f"{SCALE_LABELS[s]} {scores[s]}" for s in copied)
+            given = listed(scores, [scale for scale in SCALES if scale not in copied])
             text = (f"Today so far: {given}. I've copied the rest from your last check-in: "
-                    f"{from_last}. Save these for today?")
+                    f"{listed(scores, copied)}. Save these for today?")
         dispatcher.utter_message(
             text=text,
             buttons=[

@@ -14,7 +14,7 @@ from typing import Any
 from rasa_sdk import Action
 
 from actions import api_client
-from actions.scales import SCALE_LABELS as LABELS
+from actions.scales import SCALE_LABELS
 
 # Points per day; smaller slopes are noise over a week.
 FLAT = 0.1
@@ -36,7 +36,7 @@ def trend_word(slope: float | None, measure: str) -> str:
 
 def averages_line(measures: dict[str, Any]) -> str | None:
     parts = []
-    for key, label in LABELS.items():
+    for key, label in SCALE_LABELS.items():
         summary = measures.get(key) or {}
         if summary.get("avg_7d") is None:
             continue
@@ -53,7 +53,7 @@ def month_line(measures: dict[str, Any]) -> str | None:
         return None
     parts = [
         f"{label} {measures[key]['avg_30d']:.1f}"
-        for key, label in LABELS.items()
+        for key, label in SCALE_LABELS.items()
         if (measures.get(key) or {}).get("avg_30d") is not None
     ]
     return "Over 30 days: " + ", ".join(parts) + "." if parts else None
@@ -100,7 +100,7 @@ def flare_message(flare: dict[str, Any], as_of: str, buttons: list[dict]) -> dic
     a flare plan."""
     when = "Today" if flare["local_date"] == as_of else f"On {spoken_date(flare['local_date'])}"
     above = " and ".join(
-        f"{LABELS[measure]} {values['value']:g} against your usual {values['baseline']:g}"
+        f"{SCALE_LABELS[measure]} {values['value']:g} against your usual {values['baseline']:g}"
         for measure, values in flare["measures"].items()
     )
     return {"text": f"{when}: {above}. {flare['suggestion']}", "buttons": [FLARE_PLAN, *buttons]}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 SCALE_LABELS = {"pain": "pain", "fatigue": "fatigue", "sleep_quality": "sleep", "stress": "stress"}
 SCALE_NAMES = {"pain": "your pain", "fatigue": "your fatigue",
                "sleep_quality": "last night's sleep", "stress": "your stress"}
+SCALES = tuple(SCALE_LABELS)  # in the order the check-in asks them
 
 WORDS = {
     "zero": 0, "nil": 0, "none": 0, "nothing": 0, "no": 0,

@@ -33,6 +33,18 @@ def api(api_stack, monkeypatch, tmp_path):
 
 
 @pytest.fixture
+def api_down(api, monkeypatch):
+    """The API unreachable for the action server's client, as in an outage (a closed port).
+    The outbox keeps the test API's settings, so a test can bring the API back with
+    `monkeypatch.setattr(api_client, "settings", outbox.settings)`."""
+    from actions import api_client
+
+    closed = dataclasses.replace(api_client.settings, api_url="http://127.0.0.1:9")
+    monkeypatch.setattr(api_client, "settings", closed)
+    return api
+
+
+@pytest.fixture
 def user_id(api):
     """A real anonymous user created through the public endpoint."""
     response = requests.post(f"{api.api_url}/api/v1/sessions", timeout=10)

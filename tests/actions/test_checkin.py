@@ -98,12 +98,11 @@ async def test_nothing_to_add_keeps_the_checkin_as_it_was(api, user_id):
     assert "All done" in dispatcher.messages[0]["text"]
 
 
-async def test_api_down_keeps_the_checkin_and_its_note_and_says_so(api, user_id, monkeypatch):
+async def test_api_down_keeps_the_checkin_and_its_note_and_says_so(
+    api, api_down, user_id, monkeypatch
+):
     from actions import api_client
 
-    down = api_client.settings.__class__(**{**api_client.settings.__dict__,
-                                            "api_url": "http://127.0.0.1:9"})
-    monkeypatch.setattr(api_client, "settings", down)
     dispatcher = CollectingDispatcher()
     ask = await ActionAskCheckinNote().run(dispatcher, tracker_for(user_id, SCORES), {})
     assert "can't reach" in dispatcher.messages[0]["text"]
@@ -128,7 +127,7 @@ async def test_api_down_keeps_the_checkin_and_its_note_and_says_so(api, user_id,
 
 
 async def test_a_checkin_delivered_after_midnight_keeps_the_day_it_was_typed(
-    api, user_id, monkeypatch
+    api, api_down, user_id, monkeypatch
 ):
     """Scores given at 23:50 in Sydney, the API down until after midnight: the check-in
     (and the note that joins it) is dated by when the user typed, not by delivery."""
@@ -139,9 +138,6 @@ async def test_a_checkin_delivered_after_midnight_keeps_the_day_it_was_typed(
     typed = dt.datetime(2026, 11, 30, 12, 50, tzinfo=dt.timezone.utc)  # 23:50 in Sydney
     key_set = {"event": "slot", "name": "checkin_key", "value": "k-sydney",
                "timestamp": typed.timestamp()}
-    down = api_client.settings.__class__(**{**api_client.settings.__dict__,
-                                            "api_url": "http://127.0.0.1:9"})
-    monkeypatch.setattr(api_client, "settings", down)
     slots = {**FILLED, "timezone": "Australia/Sydney", "checkin_key": "k-sydney"}
     await ActionSubmitCheckin().run(
         CollectingDispatcher(), tracker_for(user_id, slots, events=[key_set]), {}
@@ -327,12 +323,7 @@ async def test_a_number_beats_same_as_yesterday(api, user_id):
     assert "outside the scale" in dispatcher.messages[0]["text"]
 
 
-async def test_same_as_yesterday_with_the_api_down_says_so_honestly(api, monkeypatch):
-    from actions import api_client
-
-    down = api_client.settings.__class__(**{**api_client.settings.__dict__,
-                                            "api_url": "http://127.0.0.1:9"})
-    monkeypatch.setattr(api_client, "settings", down)
+async def test_same_as_yesterday_with_the_api_down_says_so_honestly(api_down):
     dispatcher = CollectingDispatcher()
     tracker = tracker_for("u", {}, text="same as yesterday", active_loop="checkin_form")
     result = await ValidateCheckinForm().validate_pain("same as yesterday", dispatcher, tracker, {})
@@ -342,12 +333,7 @@ async def test_same_as_yesterday_with_the_api_down_says_so_honestly(api, monkeyp
     assert "0 to 10" in said
 
 
-async def test_same_as_yesterday_with_the_api_down_names_the_scale_asked(api, monkeypatch):
-    from actions import api_client
-
-    down = api_client.settings.__class__(**{**api_client.settings.__dict__,
-                                            "api_url": "http://127.0.0.1:9"})
-    monkeypatch.setattr(api_client, "settings", down)
+async def test_same_as_yesterday_with_the_api_down_names_the_scale_asked(api_down):
     dispatcher = CollectingDispatcher()
     tracker = tracker_for("u", {"pain": 5.0, "fatigue": 5.0}, text="same as last time",
                           active_loop="checkin_form")

@@ -137,12 +137,11 @@ async def test_interference_answers_use_the_0_to_10_scale():
     assert ok == {"peg_activity": 6.0}
 
 
-async def test_weekly_answers_wait_in_the_outbox_when_the_api_is_down(api, user_id, monkeypatch):
+async def test_weekly_answers_wait_in_the_outbox_when_the_api_is_down(
+    api, api_down, user_id, monkeypatch
+):
     from actions import api_client
 
-    down = api_client.settings.__class__(**{**api_client.settings.__dict__,
-                                            "api_url": "http://127.0.0.1:9"})
-    monkeypatch.setattr(api_client, "settings", down)
     dispatcher = CollectingDispatcher()
     await ActionSubmitWeekly().run(dispatcher, tracker_for(user_id, PEG_ONLY), {})
     assert "keeping your answers safe" in dispatcher.messages[0]["text"]
