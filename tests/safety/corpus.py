@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[2] / "data" / "safety" / "corpus"
 RED_FLAG_CATEGORIES = ("cauda_equina", "stroke", "chest_pain", "infection_cancer", "injury")
 
 

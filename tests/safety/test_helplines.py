@@ -145,7 +145,7 @@ def test_timezones_are_real_iana_names() -> None:
     ],
 )
 def test_language_tags(tag: str, country: str | None) -> None:
-    from actions.safety import country_from_language_tag
+    from actions.helplines import country_from_language_tag
 
     assert country_from_language_tag(tag) == country
 
@@ -165,7 +165,7 @@ def test_language_tags(tag: str, country: str | None) -> None:
     ],
 )
 def test_timezones(zone: str, country: str | None) -> None:
-    from actions.safety import country_from_timezone
+    from actions.helplines import country_from_timezone
 
     assert country_from_timezone(zone) == country
 
@@ -185,6 +185,6 @@ def test_timezones(zone: str, country: str | None) -> None:
     ],
 )
 def test_country_names(name: str, country: str | None) -> None:
-    from actions.safety import country_from_name
+    from actions.helplines import country_from_name
 
     assert country_from_name(name) == country
