@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from rasa_sdk import Tracker
@@ -91,8 +92,8 @@ def emergency_phrase(entry: dict[str, Any]) -> str:
     return "your local emergency number (112 works in many countries)"
 
 
-def contact_line(contact: dict[str, Any]) -> str:
-    name = contact["name"]
+def _how(contact: dict[str, Any]) -> str:
+    """How to reach a contact: "call or text 988", "text SHOUT to 85258", or its site."""
     call, text, body = contact.get("call"), contact.get("text"), contact.get("text_body")
     if call and text and call == text:
         how = f"call or text {call}"
@@ -105,13 +106,21 @@ def contact_line(contact: dict[str, Any]) -> str:
         how = " or ".join(parts)
     if not how and contact.get("url"):
         how = contact["url"].removeprefix("https://")
+    return how
+
+
+def _extras(contact: dict[str, Any]) -> str:
     extra = []
     if contact.get("free"):
         extra.append("free")
     if contact.get("hours"):
         extra.append(str(contact["hours"]))
-    suffix = f" ({', '.join(extra)})" if extra else ""
-    return f"• {name}: {how}{suffix}" if how else f"• {name}"
+    return f" ({', '.join(extra)})" if extra else ""
+
+
+def contact_line(contact: dict[str, Any]) -> str:
+    name, how = contact["name"], _how(contact)
+    return f"• {name}: {how}{_extras(contact)}" if how else f"• {name}"
 
 
 def contact_lines(entry: dict[str, Any]) -> str:
@@ -152,18 +161,27 @@ def _message_metadata(tracker: Tracker) -> dict[str, Any]:
 
 
 def resolve_country(tracker: Tracker) -> tuple[str, str]:
-    """(country code, where it came from): slot, metadata, environment, default."""
+    """(country code, where it came from) for the helplines to show.
+
+    Order: the `locale` slot (the user named a country) > the time zone (message
+    metadata `timezone`, then the `timezone` slot) > the browser language (metadata
+    `locale`) > CADENCE_LOCALE > default_country. The time zone comes before the
+    language because many people abroad keep an en-US browser: a UK user with en-US must
+    not be given 911/988. `source` is "slot", "timezone", "language", "environment" or
+    "default"; the code may be DEFAULT_SET (international contacts).
+    """
     slot = tracker.get_slot("locale")
     if slot and (_known(slot) or slot == DEFAULT_SET):
         return (_known(slot) or DEFAULT_SET), "slot"
     meta = _message_metadata(tracker)
-    for found in (
-        country_from_language_tag(meta.get("locale")),
-        country_from_timezone(meta.get("timezone")),
-        country_from_timezone(tracker.get_slot("timezone")),
-    ):
-        if found:
-            return found, "metadata"
+    zone = country_from_timezone(meta.get("timezone")) or country_from_timezone(
+        tracker.get_slot("timezone")
+    )
+    if zone:
+        return zone, "timezone"
+    language = country_from_language_tag(meta.get("locale"))
+    if language:
+        return language, "language"
     env = _known(os.environ.get("CADENCE_LOCALE", ""))
     if env:
         return env, "environment"
@@ -171,3 +189,82 @@ def resolve_country(tracker: Tracker) -> tuple[str, str]:
     return fallback, "default"
 
 
+# ---------------------------------------------------------------- sentences for replies
+
+_HOW_CHOSEN = {
+    "slot": "you told me you're there",
+    "timezone": "from your time zone",
+    "language": "from your browser's language",
+    "environment": "this service's default country",
+    "default": "my default, as I don't know where you are",
+}
+GENERIC_EMERGENCY = "your local emergency number (112 works in many countries)"
+GENERIC_URGENT = "your own doctor or a local urgent care service, today"
+
+
+def country_sentence(code: str, entry: dict[str, Any], source: str) -> str:
+    """The line under the crisis contacts: which country they are for, how it was chosen,
+    and how to change it. The international set says so instead of naming a country."""
+    if code == DEFAULT_SET:
+        return (
+            "These are international contacts, as I don't have a checked list for where "
+            "you are. Tell me which country you're in and I'll look again."
+        )
+    where = entry.get("in_sentence") or entry.get("name") or code
+    how = _HOW_CHOSEN.get(source, _HOW_CHOSEN["default"])
+    return f"These are contacts for {where} ({how}). In another country? Tell me where you are."
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc.removeprefix("www.")
+
+
+def _reach(contact: dict[str, Any]) -> str:
+    """Call and/or site: "call 111 or go to 111.nhs.uk", "call 116 117", "hse.ie", or ""."""
+    call, url = contact.get("call"), contact.get("url")
+    if call and url:
+        return f"call {call} or go to {_host(url)}"
+    if call:
+        return f"call {call}"
+    return _host(url) if url else ""
+
+
+def urgent_phrase(entry: dict[str, Any]) -> str:
+    """Where to get same-day medical help that is not an emergency, e.g.
+    "NHS 111 (call 111 or go to 111.nhs.uk)"; a generic phrase when the country has no
+    `urgent` entry."""
+    urgent = entry.get("urgent")
+    if not urgent:
+        return GENERIC_URGENT
+    reach = _reach(urgent)
+    return f"{urgent['name']} ({reach})" if reach else urgent["name"]
+
+
+def poisons_phrase(entry: dict[str, Any]) -> str:
+    """Who to call about a poisoning or overdose, emergency number first, e.g. GB "999, or
+    NHS 111 if they are awake and well", US "911, or Poison Control at 1-800-222-1222".
+    Without a public poisons line it is the emergency number alone."""
+    emergency = entry.get("emergency") or GENERIC_EMERGENCY
+    poisons = entry.get("poisons")
+    if not poisons or poisons.get("emergency_only"):
+        return emergency
+    name, call = poisons["name"], poisons.get("call")
+    if call and call not in name:
+        label = f"{name} at {call}"
+    elif not call and poisons.get("url") and not poisons.get("when"):
+        label = f"{name} ({_host(poisons['url'])})"
+    else:
+        label = name
+    when = poisons.get("when")
+    return f"{emergency}, or {label} {when}" if when else f"{emergency}, or {label}"
+
+
+def mental_health_urgent_line(entry: dict[str, Any]) -> str | None:
+    """The urgent (not emergency) mental-health line if the country has one, e.g. "NHS 111,
+    mental health option (in England): call 111 and choose the mental health option
+    (free, 24/7)"; None otherwise."""
+    line = entry.get("mental_health_urgent")
+    if not line:
+        return None
+    how = " ".join(part for part in (_how(line), line.get("when")) if part)
+    return f"{line['name']}: {how}{_extras(line)}" if how else line["name"]

@@ -307,9 +307,10 @@ export function loadHelplines() {
   return helplinesPromise;
 }
 
-// Mirrors actions/safety.py (resolve_country) so the dialog shows the same list as the
-// bot: a country the user picked here, then the language tag, then the time zone, then
-// the default. The tables come from data/safety/helplines.yml through helplines.json.
+// Mirrors actions/helplines.py (resolve_country) so the dialog shows the same list as the
+// bot: a country the user picked here, then the time zone, then the language tag, then
+// the default. The time zone goes first because many people keep an en-US browser
+// abroad. The tables come from data/safety/helplines.yml through helplines.json.
 const DEFAULT_SET = "default";
 
 function knownCountry(helplines, code) {
@@ -352,8 +353,8 @@ export function detectCountry(helplines) {
     /* ignore */
   }
   return (
-    countryFromLanguage(helplines, navigator.language) ||
     countryFromZone(helplines, zone) ||
+    countryFromLanguage(helplines, navigator.language) ||
     knownCountry(helplines, helplines.default) ||
     Object.keys(helplines.countries)[0]
   );
