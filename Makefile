@@ -114,6 +114,7 @@ bench: install train
 	$(BOT_PY) -m bench.load
 	$(BOT_PY) -m bench.training
 	$(BOT_PY) -m bench.nlu_eval
+	$(BOT_PY) -m bench.safety_eval
 	$(BOT_PY) -m bench.learn_unseen bench/data/learn_unseen.yml
 	$(BOT_PY) -m bench.learn_unseen bench/data/learn_unseen_2.yml
 	$(API_PY) -m bench.insights_latency

@@ -1,10 +1,41 @@
-"""Fallback that does not loop: after two misunderstandings in a row, offer a menu."""
+"""Fallback that does not loop: after two misunderstandings in a row, offer a menu.
+
+Inside a safety conversation nothing falls to "say it another way": the reply goes to
+the safety follow-up, which answers whatever the last safety question was.
+"""
 
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
 
+from actions.safety import ActionSafetyFollowup
+
 MISUNDERSTOOD = {"nlu_fallback", "out_of_scope"}
+# The safety conversation's own steps: a typed reply after one of them stays in it.
+SAFETY_STEPS = {
+    "utter_grounding",
+    "utter_safety_plan",
+    "utter_safety_plan_start",
+    "utter_still_here",
+    "utter_glad_it_helped",
+    "utter_crisis_safe",
+    "utter_crisis_not_safe_offer",
+    "action_safety_followup",
+    "action_safety_recheck",
+}
+
+
+def in_safety_conversation(tracker: Tracker) -> bool:
+    pending = tracker.get_slot("safety_check_pending")
+    if pending and pending != "light_check":
+        return True
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") not in (
+            "action_listen",
+            "action_fallback",
+        ):
+            return event.get("name") in SAFETY_STEPS
+    return False
 
 
 def misunderstandings_in_a_row(tracker: Tracker) -> int:
@@ -24,6 +55,8 @@ class ActionFallback(Action):
         return "action_fallback"
 
     async def run(self, dispatcher, tracker, domain):
+        if in_safety_conversation(tracker):
+            return await ActionSafetyFollowup().run(dispatcher, tracker, domain)
         if misunderstandings_in_a_row(tracker) >= 2:
             dispatcher.utter_message(response="utter_topic_menu")
         elif tracker.latest_message.get("intent", {}).get("name") == "out_of_scope":

@@ -1,4 +1,5 @@
-"""Safety actions: crisis, red flags, idioms and the helpline country.
+"""Safety actions: crisis, concern, overdose, harm to others, someone else at risk, red
+flags, idioms and the helpline country.
 
 CONTENT.md "Safety" is binding. The crisis reply never waits on the API: the safety
 event (kind and time, never the text) is recorded in the background and a failure is
@@ -10,8 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -23,15 +27,26 @@ from actions.helplines import (
     _mapping,
     contact_lines,
     country_from_name,
+    country_sentence,
     emergency_phrase,
     helpline_set,
     helplines_payload,
+    mental_health_urgent_line,
+    poisons_phrase,
     resolve_country,
+    urgent_phrase,
 )
 
 logger = logging.getLogger(__name__)
 
-RED_FLAG_CATEGORIES = ("cauda_equina", "stroke", "chest_pain", "infection_cancer", "injury")
+RED_FLAGS_PATH = Path(__file__).resolve().parents[1] / "data" / "safety" / "red_flags.yml"
+
+
+@lru_cache(maxsize=1)
+def red_flag_categories() -> dict[str, dict[str, str]]:
+    """{category: {"urgency": ..., "about": ...}} from data/safety/red_flags.yml."""
+    with open(RED_FLAGS_PATH, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)["categories"]
 
 
 # ---------------------------------------------------------------- tracker helpers
@@ -73,6 +88,39 @@ def _stop_running_flow() -> list[EventType]:
 # ---------------------------------------------------------------- actions
 
 
+class Contacts:
+    """The country's contacts and the phrases the replies fill in, for one turn."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        code, source = resolve_country(tracker)
+        self.code, self.entry = helpline_set(code)
+        self.sentence = country_sentence(self.code, self.entry, source)
+        self.lines = contact_lines(self.entry)
+        self.payload = helplines_payload(self.code, self.entry)
+
+    def fill(self) -> dict[str, Any]:
+        """Every placeholder a safety response may use."""
+        mental = mental_health_urgent_line(self.entry)
+        return {
+            "contact_lines": self.lines,
+            "country_sentence": self.sentence,
+            "emergency_phrase": emergency_phrase(self.entry),
+            "urgent_phrase": urgent_phrase(self.entry),
+            "poisons_phrase": poisons_phrase(self.entry),
+            "urgent_mental_phrase": mental or urgent_phrase(self.entry),
+        }
+
+
+def _crisis_reply(dispatcher: CollectingDispatcher, contacts: Contacts, acknowledge: bool) -> None:
+    if acknowledge:
+        dispatcher.utter_message(response="utter_crisis_acknowledge")
+    dispatcher.utter_message(
+        response="utter_crisis_contacts", json_message=contacts.payload, **contacts.fill()
+    )
+    dispatcher.utter_message(response="utter_crisis_offer")
+    dispatcher.utter_message(response="utter_crisis_ask_safe")
+
+
 class ActionCrisisResponse(Action):
     def name(self) -> str:
         return "action_crisis_response"
@@ -80,17 +128,97 @@ class ActionCrisisResponse(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        code, entry = helpline_set(resolve_country(tracker)[0])
-        dispatcher.utter_message(response="utter_crisis_acknowledge")
-        dispatcher.utter_message(
-            response="utter_crisis_contacts",
-            contact_lines=contact_lines(entry),
-            json_message=helplines_payload(code, entry),
-        )
-        dispatcher.utter_message(response="utter_crisis_offer")
-        dispatcher.utter_message(response="utter_crisis_ask_safe")
+        _crisis_reply(dispatcher, Contacts(tracker), acknowledge=True)
         record_event(tracker.sender_id, "crisis")
         return [*_stop_running_flow(), SlotSet("safety_check_pending", "crisis")]
+
+
+class ActionConcernResponse(Action):
+    """Passive or indirect wording: a direct, kind question, with the contacts in the same
+    reply (CONTENT.md "Safety" 8)."""
+
+    def name(self) -> str:
+        return "action_concern_response"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        contacts = Contacts(tracker)
+        dispatcher.utter_message(response="utter_concern_acknowledge")
+        dispatcher.utter_message(
+            response="utter_concern_contacts", json_message=contacts.payload, **contacts.fill()
+        )
+        dispatcher.utter_message(response="utter_concern_ask")
+        return [*_stop_running_flow(), SlotSet("safety_check_pending", "concern")]
+
+
+class ActionOverdoseResponse(Action):
+    """Medical help first, listening lines second (CONTENT.md "Safety" 9)."""
+
+    def name(self) -> str:
+        return "action_overdose_response"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        contacts = Contacts(tracker)
+        dispatcher.utter_message(response="utter_overdose", **contacts.fill())
+        dispatcher.utter_message(
+            response="utter_overdose_contacts", json_message=contacts.payload, **contacts.fill()
+        )
+        dispatcher.utter_message(response="utter_overdose_ask")
+        record_event(tracker.sender_id, "overdose")
+        return [*_stop_running_flow(), SlotSet("safety_check_pending", "overdose")]
+
+
+def _perinatal_hint(tracker: Tracker) -> str:
+    text = ((tracker.latest_message or {}).get("text") or "").lower()
+    if re.search(r"\b(?:baby|babies|newborn|infant|pregnan\w*|postnatal|post-natal)\b", text):
+        return ", midwife or health visitor"
+    return ""
+
+
+class ActionHarmOthersResponse(Action):
+    """Thoughts of harming someone else: no judgement, the right services (CONTENT.md 10)."""
+
+    def name(self) -> str:
+        return "action_harm_others_response"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        contacts = Contacts(tracker)
+        dispatcher.utter_message(
+            response="utter_harm_others", perinatal_hint=_perinatal_hint(tracker), **contacts.fill()
+        )
+        dispatcher.utter_message(response="utter_harm_others_ask")
+        return [
+            *_stop_running_flow(),
+            SlotSet("safety_check_pending", f"harm_others{_perinatal_hint(tracker) and ':baby'}"),
+        ]
+
+
+class ActionThirdPartyResponse(Action):
+    """Someone else is at risk: how to help them, and the same contacts."""
+
+    def name(self) -> str:
+        return "action_third_party_response"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        contacts = Contacts(tracker)
+        dispatcher.utter_message(response="utter_third_party", **contacts.fill())
+        dispatcher.utter_message(
+            response="utter_third_party_contacts", json_message=contacts.payload, **contacts.fill()
+        )
+        dispatcher.utter_message(response="utter_third_party_ask")
+        return [*_stop_running_flow(), SlotSet("safety_check_pending", "third_party")]
+
+
+def _red_flag_category(tracker: Tracker) -> str | None:
+    category = _entity(tracker, "red_flag_category") or _safety_net(tracker).get("category")
+    return category if category in red_flag_categories() else None
 
 
 class ActionRedFlagResponse(Action):
@@ -100,21 +228,23 @@ class ActionRedFlagResponse(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        code, entry = helpline_set(resolve_country(tracker)[0])
-        category = _entity(tracker, "red_flag_category") or _safety_net(tracker).get("category")
-        if category not in RED_FLAG_CATEGORIES:
-            category = None
+        category = _red_flag_category(tracker)
         response = f"utter_red_flag_{category}" if category else "utter_red_flag_general"
-        dispatcher.utter_message(response=response, emergency_phrase=emergency_phrase(entry))
-        record_event(tracker.sender_id, f"red_flag:{category or 'unspecified'}")
+        dispatcher.utter_message(response=response, **Contacts(tracker).fill())
+        # Nothing is recorded yet: the event is kept only if the user agrees (followup).
         return [
             *_stop_running_flow(),
             SlotSet("safety_check_pending", f"red_flag:{category or 'unspecified'}"),
         ]
 
 
+def _intent(tracker: Tracker) -> str | None:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
 class ActionSafetyFollowup(Action):
-    """The answer to "Are you safe right now?" or "Can you do that now?"."""
+    """The answer to the last safety question, whatever it was and however it came:
+    a button, a typed yes or no, "you misread that", or something else typed."""
 
     def name(self) -> str:
         return "action_safety_followup"
@@ -122,27 +252,103 @@ class ActionSafetyFollowup(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        pending = tracker.get_slot("safety_check_pending") or "crisis"
-        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        code, entry = helpline_set(resolve_country(tracker)[0])
-        if pending.startswith("red_flag"):
-            if intent == "affirm":
-                dispatcher.utter_message(response="utter_red_flag_go")
-            else:
-                dispatcher.utter_message(
-                    response="utter_red_flag_cant", emergency_phrase=emergency_phrase(entry)
-                )
-            return [SlotSet("safety_check_pending", None)]
-        if intent == "affirm":
+        pending = tracker.get_slot("safety_check_pending") or "done"
+        kind, _, detail = pending.partition(":")
+        answer = _intent(tracker)
+        contacts = Contacts(tracker)
+        fill = contacts.fill()
+        step = getattr(self, f"_{kind}", self._done)
+        return step(dispatcher, tracker, contacts, fill, answer, detail)
+
+    def _done(self, dispatcher, tracker, contacts, fill, answer, detail) -> list[EventType]:
+        """Nothing is pending (the flow ended, or a recheck): stay, and keep help close."""
+        dispatcher.utter_message(response="utter_safety_still_here", **fill)
+        return [SlotSet("safety_check_pending", None)]
+
+    # Each step returns the events; `answer` is the intent of the reply.
+    def _crisis(self, dispatcher, tracker, contacts, fill, answer, detail) -> list[EventType]:
+        if answer == "affirm":
             dispatcher.utter_message(response="utter_crisis_safe")
             return [SlotSet("safety_check_pending", None)]
-        # Not safe (or anything but a clear "safe"): emergency number first, stay.
-        dispatcher.utter_message(
-            response="utter_crisis_not_safe", emergency_phrase=emergency_phrase(entry)
-        )
-        dispatcher.utter_message(json_message=helplines_payload(code, entry))
+        if answer == "misunderstood":
+            dispatcher.utter_message(response="utter_safety_recheck")
+            return [SlotSet("safety_check_pending", "recheck")]
+        # Not safe, or anything but a clear "safe": emergency number first, stay.
+        dispatcher.utter_message(response="utter_crisis_not_safe", **fill)
+        dispatcher.utter_message(json_message=contacts.payload)
         dispatcher.utter_message(response="utter_crisis_not_safe_offer")
         return [SlotSet("safety_check_pending", "crisis")]
+
+    def _concern(self, dispatcher, tracker, contacts, fill, answer, detail) -> list[EventType]:
+        if answer in ("affirm", "crisis", "concern"):
+            _crisis_reply(dispatcher, contacts, acknowledge=True)
+            record_event(tracker.sender_id, "crisis")
+            return [SlotSet("safety_check_pending", "crisis")]
+        if answer in ("deny", "misunderstood"):
+            dispatcher.utter_message(response="utter_concern_no")
+            return [SlotSet("safety_check_pending", None)]
+        dispatcher.utter_message(response="utter_concern_ask_again")
+        return [SlotSet("safety_check_pending", "concern")]
+
+    _recheck = _concern
+
+    def _overdose(self, dispatcher, tracker, contacts, fill, answer, detail) -> list[EventType]:
+        if answer == "affirm":
+            dispatcher.utter_message(response="utter_overdose_go")
+            return [SlotSet("safety_check_pending", None)]
+        if answer == "deny":
+            dispatcher.utter_message(response="utter_overdose_cant", **fill)
+            return [SlotSet("safety_check_pending", "overdose")]
+        # "I feel fine", "I'm safe", "you misread that": the advice stands.
+        dispatcher.utter_message(response="utter_overdose_feeling_fine", **fill)
+        return [SlotSet("safety_check_pending", "overdose")]
+
+    def _harm_others(self, dispatcher, tracker, contacts, fill, answer, detail) -> list[EventType]:
+        if answer == "deny" or answer == "misunderstood":
+            hint = ", midwife or health visitor" if detail == "baby" else ""
+            dispatcher.utter_message(
+                response="utter_harm_others_no_danger", perinatal_hint=hint, **fill
+            )
+            dispatcher.utter_message(json_message=contacts.payload)
+            return [SlotSet("safety_check_pending", None)]
+        dispatcher.utter_message(response="utter_harm_others_danger", **fill)
+        return [SlotSet("safety_check_pending", None)]
+
+    def _third_party(self, dispatcher, tracker, contacts, fill, answer, detail) -> list[EventType]:
+        if answer in ("deny", "misunderstood"):
+            dispatcher.utter_message(response="utter_third_party_no_danger")
+            return [SlotSet("safety_check_pending", None)]
+        dispatcher.utter_message(response="utter_third_party_danger", **fill)
+        return [SlotSet("safety_check_pending", None)]
+
+    def _red_flag(self, dispatcher, tracker, contacts, fill, answer, detail) -> list[EventType]:
+        if answer == "misunderstood":
+            about = red_flag_categories().get(detail, {}).get("about", "something like that")
+            urgency = red_flag_categories().get(detail, {}).get("urgency")
+            clause = f", or {fill['urgent_phrase']} if it is not an emergency"
+            dispatcher.utter_message(
+                response="utter_red_flag_misread",
+                about=about,
+                urgent_clause=clause if urgency == "same_day" else "",
+                **{k: v for k, v in fill.items() if k != "urgent_phrase"},
+            )
+            return [SlotSet("safety_check_pending", None)]
+        if answer == "affirm":
+            dispatcher.utter_message(response="utter_red_flag_go")
+        else:
+            dispatcher.utter_message(response="utter_red_flag_cant", **fill)
+        dispatcher.utter_message(response="utter_red_flag_note_offer")
+        return [SlotSet("safety_check_pending", f"red_flag_note:{detail}")]
+
+    def _red_flag_note(
+        self, dispatcher, tracker, contacts, fill, answer, detail
+    ) -> list[EventType]:
+        if answer == "affirm":
+            record_event(tracker.sender_id, f"red_flag:{detail}")
+            dispatcher.utter_message(response="utter_red_flag_noted")
+        else:
+            dispatcher.utter_message(response="utter_red_flag_not_noted")
+        return [SlotSet("safety_check_pending", None)]
 
 
 class ActionSafetyRecheck(Action):

@@ -150,7 +150,9 @@ def mood_message(weekly: dict[str, Any]) -> str | None:
             f"Your answers suggest {worry} have been around a lot lately. That's common "
             "when you live with pain and fatigue, and it's not your fault. It could really "
             "help to talk to a professional — your doctor, or a talking therapy service. "
-            "This is a screening, not a diagnosis."
+            "This is a screening, not a diagnosis. If you ever have thoughts of harming "
+            "yourself, tell me or tap \"Get help now\": you can talk to someone straight away, "
+            "any time."
         )
     return (
         "Your mood answers are below the level where I'd suggest extra support. If that "

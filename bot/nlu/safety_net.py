@@ -1,19 +1,27 @@
-"""SafetyNet: a deterministic last layer over the NLU pipeline.
+"""SafetyNet: every message's safety verdict, as the last layer of the NLU pipeline.
 
-Place it LAST in config.yml (after DIETClassifier, ResponseSelector and
-FallbackClassifier) as ``bot.nlu.safety_net.SafetyNet``. It never lowers safety:
+Place it LAST in config.yml as ``bot.nlu.safety_net.SafetyNet``. Two layers give a
+verdict, and the strongest wins (KIND_RANK): the deterministic patterns
+(bot/nlu/safety_patterns.py) and a learned classifier trained on the safety corpus
+alone (bot/nlu/safety_classifier.py). Either may raise the verdict; only the idiom and
+research exclusions lower it, and they do so for both layers (the classifier reads the
+text with them cut out).
 
-* a crisis / red-flag pattern match forces ``intent`` to ``crisis`` / ``red_flag`` with
-  confidence 1.0 (the previous prediction stays in ``intent_ranking`` right after it),
-  adds entity ``red_flag_category`` for red flags, and sets the message attribute
-  ``safety_net`` (also in the tracker's ``parse_data``);
-* with no match, a ``crisis`` / ``red_flag`` prediction from DIET is left alone, so
-  either layer alone starts the safety flow;
-* the one exception: when the net recognised an idiom or a research question and found
-  no crisis wording in the rest of the text, a DIET ``crisis`` guess is softened: pain and
-  distress idioms ("this pain is killing me") become ``light_check`` (a single "are you
-  OK?", never the full crisis flow); others ("dying to know", "suicide rates in chronic
-  pain") take DIET's best non-safety intent. Idioms also get the entity ``idiom``.
+* A verdict of overdose, crisis, harm_others, third_party or red_flag forces that intent
+  with confidence 1.0 (DIET's guess stays in ``intent_ranking`` right after it); red
+  flags add the entity ``red_flag_category``.
+* The classifier alone never starts the full crisis flow: its crisis verdict becomes a
+  ``concern`` (a direct question about thoughts of ending one's life, with the
+  contacts), and it says nothing about messages of fewer than two words.
+* A ``concern`` (passive or indirect wording) forces the intent ``concern``.
+* An idiom of pain or distress ("this pain is killing me") with nothing else becomes
+  ``light_check`` (one "are you OK?") when DIET had nothing better; an answer given with
+  it (a score mid check-in) is kept.
+* DIET's own crisis or red-flag guess is not a verdict: with neither layer agreeing it
+  gives way to DIET's best other intent, except a crisis guess of DIET_CRISIS_LEAN or
+  more, which becomes a concern.
+* The verdict and both layers' findings go in the message attribute ``safety_net``
+  (also in the tracker's ``parse_data``), never the text.
 """
 
 # Rasa validates graph signatures with typing_utils; keep typing.List/Dict like Rasa does.
@@ -43,19 +51,38 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.safety_patterns import CRISIS, RED_FLAG, SafetyMatch, SafetyMatcher
+from bot.nlu.safety_classifier import SafetyClassifier, Verdict
+from bot.nlu.safety_corpus import NONE
+from bot.nlu.safety_patterns import (
+    CONCERN,
+    CRISIS,
+    HARM_OTHERS,
+    OVERDOSE,
+    RED_FLAG,
+    THIRD_PARTY,
+    SafetyMatch,
+    SafetyMatcher,
+)
 
 logger = logging.getLogger(__name__)
 
 SAFETY_NET_ATTRIBUTE = "safety_net"
 LIGHT_CHECK_INTENT = "light_check"
-# Never a fallback for a softened crisis guess. DIET's ranking_length in config.yml must be
-# larger than this set, so that its ranking always holds another intent.
-SAFETY_INTENTS = frozenset({CRISIS, RED_FLAG, LIGHT_CHECK_INTENT})
+# Verdicts, strongest first; each is also the intent the net forces.
+KIND_RANK = (OVERDOSE, CRISIS, HARM_OTHERS, THIRD_PARTY, RED_FLAG, CONCERN)
+# Never a fallback for a softened guess. DIET's ranking_length in config.yml must be
+# larger than the part of this set DIET is trained on, so that its ranking always holds
+# another intent.
+SAFETY_INTENTS = frozenset({*KIND_RANK, LIGHT_CHECK_INTENT})
 RED_FLAG_CATEGORY_ENTITY = "red_flag_category"
 IDIOM_ENTITY = "idiom"
 # DIET guesses the net may turn into a light check when it has seen an idiom.
-_SOFTENABLE_INTENTS = {CRISIS, "nlu_fallback", "out_of_scope", None}
+_SOFTENABLE_INTENTS = {*KIND_RANK, "nlu_fallback", "out_of_scope", None}
+# The classifier's verdict counts only on messages of at least this many words.
+MIN_CLASSIFIER_WORDS = 2
+# DIET (trained on data/nlu/safety.yml too) is not a safety layer; a crisis guess this
+# sure, with no pattern and no idiom, still gets the direct question of a concern.
+DIET_CRISIS_LEAN = 0.9
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -69,9 +96,15 @@ class SafetyNet(GraphComponent):
             "patterns_path": None,
         }
 
-    def __init__(self, config: Dict[Text, Any], matcher: SafetyMatcher) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        matcher: SafetyMatcher,
+        classifier: Optional[SafetyClassifier] = None,
+    ) -> None:
         self.component_config = config
         self.matcher = matcher
+        self.classifier = classifier
 
     @classmethod
     def create(
@@ -82,7 +115,7 @@ class SafetyNet(GraphComponent):
         execution_context: ExecutionContext,
     ) -> SafetyNet:
         matcher = SafetyMatcher.from_file(config.get("patterns_path"))
-        return cls(config, matcher)
+        return cls(config, matcher, SafetyClassifier.train(matcher=matcher))
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -97,47 +130,64 @@ class SafetyNet(GraphComponent):
 
     def _process_one(self, message: Message) -> None:
         text = message.get(TEXT)
-        if not text:
-            return
+        if not text or text.startswith("/"):
+            return  # a payload the bot offered (typed "/..." is neutralised by the API)
         found = self.matcher.match(text)
+        learned = self._classify(found)
+        kind, category = _strongest(found, learned)
         original = dict(message.get(INTENT) or {})
         original_name: Optional[str] = original.get(INTENT_NAME_KEY)
         softened = False
+        if (
+            kind is None
+            and not found.idioms
+            and original_name == CRISIS
+            and float(original.get(PREDICTED_CONFIDENCE_KEY) or 0.0) >= DIET_CRISIS_LEAN
+        ):
+            kind = CONCERN  # DIET leans to crisis with no pattern: ask, never the full flow
 
-        if found.fired:
-            self._force_intent(message, found.kind or CRISIS)
-            if found.kind == RED_FLAG and found.category:
-                self._add_entity(message, RED_FLAG_CATEGORY_ENTITY, found.category, text)
-        elif found.idioms or found.light_check:
-            if found.light_check or original_name == CRISIS:
-                self._add_entity(
-                    message, IDIOM_ENTITY, (found.idioms or found.concern or ["concern"])[0], text
-                )
-            if original_name in _SOFTENABLE_INTENTS and found.light_check:
+        if kind is not None:
+            self._force_intent(message, kind)
+            if kind == RED_FLAG and category:
+                self._add_entity(message, RED_FLAG_CATEGORY_ENTITY, category, text)
+        elif found.idioms and original_name in SAFETY_INTENTS | {"nlu_fallback", None}:
+            self._add_entity(message, IDIOM_ENTITY, found.idioms[0], text)
+            if found.light_check:
                 self._force_intent(message, LIGHT_CHECK_INTENT)
-                softened = True
-            elif original_name == CRISIS:
-                # "dying to know", "suicide rates": not distress, so no "are you OK?";
-                # fall back to DIET's best non-safety guess.
+            else:
+                # "dying to know", "suicide rates": not distress, so no "are you OK?".
                 name, confidence = _best_other_intent(message)
                 self._force_intent(message, name, confidence)
-                softened = True
-        elif found.concern:
-            self._add_entity(message, IDIOM_ENTITY, found.concern[0], text)
+            softened = True
+        elif found.idioms:
+            self._add_entity(message, IDIOM_ENTITY, found.idioms[0], text)
+        elif original_name in SAFETY_INTENTS:
+            # DIET's own safety guess with neither layer agreeing ("im so tierd"): the
+            # safety verdict is the layers', so take DIET's best other intent.
+            name, confidence = _best_other_intent(message)
+            self._force_intent(message, name, confidence)
+            softened = True
 
-        if found.fired or softened:
+        if kind is not None or softened:
             logger.info(
-                "SafetyNet: %s (rule %s, category %s), previous intent %s",
+                "SafetyNet: %s (rule %s, category %s, classifier %s %.2f), previous intent %s",
                 message.get(INTENT, {}).get(INTENT_NAME_KEY),
                 found.rule_id,
-                found.category,
+                category,
+                learned.label if learned else None,
+                learned.risk if learned else 0.0,
                 original_name,
             )
         message.set(
             SAFETY_NET_ATTRIBUTE,
-            _attribute(found, original, softened),
+            _attribute(found, learned, kind, category, original, softened),
             add_to_output=True,
         )
+
+    def _classify(self, found: SafetyMatch) -> Optional[Verdict]:
+        if self.classifier is None or len(found.cut_text.split()) < MIN_CLASSIFIER_WORDS:
+            return None
+        return self.classifier.scores_cut(found.cut_text)
 
     @staticmethod
     def _force_intent(message: Message, name: str, confidence: float = 1.0) -> None:
@@ -178,9 +228,41 @@ def _best_other_intent(message: Message) -> Tuple[str, float]:
     return "nlu_fallback", 0.0
 
 
-def _attribute(found: SafetyMatch, original: Dict[Text, Any], softened: bool) -> Dict[Text, Any]:
+def _strongest(
+    found: SafetyMatch, learned: Optional[Verdict]
+) -> Tuple[Optional[str], Optional[str]]:
+    """The strongest of the two layers' verdicts: (kind, red-flag category)."""
+    candidates: List[Tuple[str, Optional[str]]] = []
+    if found.kind:
+        candidates.append((found.kind, found.category))
+    elif found.concern:
+        candidates.append((CONCERN, None))
+    if learned is not None and learned.kind != NONE and learned.flagged:
+        # The classifier alone never starts the full crisis flow: it asks directly.
+        kind = CONCERN if learned.kind == CRISIS else learned.kind
+        candidates.append((kind, learned.category))
+    if not candidates:
+        return None, None
+    return min(candidates, key=lambda c: KIND_RANK.index(c[0]))
+
+
+def _attribute(
+    found: SafetyMatch,
+    learned: Optional[Verdict],
+    kind: Optional[str],
+    category: Optional[str],
+    original: Dict[Text, Any],
+    softened: bool,
+) -> Dict[Text, Any]:
     data = found.as_dict()
-    data["fired"] = found.fired
+    data["verdict"] = kind
+    data["category"] = category
+    data["fired"] = kind is not None
+    data["classifier"] = (
+        {"label": learned.label, "risk": round(learned.risk, 3), "flagged": learned.flagged}
+        if learned is not None
+        else None
+    )
     data["softened"] = softened
     data["previous_intent"] = original.get(INTENT_NAME_KEY)
     data["previous_confidence"] = original.get(PREDICTED_CONFIDENCE_KEY)

@@ -1,7 +1,9 @@
-"""Deterministic crisis / red-flag matcher (pure Python, no Rasa import).
+"""Deterministic safety matcher (pure Python, no Rasa import).
 
-The patterns live in ``data/safety/patterns.yml``; see the comments at its top for the
-order in which corrections, exclusions, crisis, red-flag and concern patterns apply.
+The patterns live in ``data/safety/patterns/`` (every ``*.yml`` there, joined); see the
+comments at the top of ``common.yml`` for the order in which corrections, exclusions and
+each kind of pattern apply. The red-flag categories and their urgency are in
+``data/safety/red_flags.yml``.
 """
 
 from __future__ import annotations
@@ -16,11 +18,32 @@ import yaml
 
 from bot.nlu.normalise import compile_corrections, variants
 
+OVERDOSE = "overdose"
 CRISIS = "crisis"
+HARM_OTHERS = "harm_others"
+THIRD_PARTY = "third_party"
 RED_FLAG = "red_flag"
-RED_FLAG_CATEGORIES = ("cauda_equina", "stroke", "chest_pain", "infection_cancer", "injury")
+CONCERN = "concern"
+# The kinds a pattern can give, in the order they are searched: the first that matches
+# wins. Someone else's crisis comes before one's own, whose patterns ("suicidal") would
+# otherwise take "my friend is suicidal".
+KINDS = (OVERDOSE, THIRD_PARTY, CRISIS, HARM_OTHERS, RED_FLAG)
+# Kinds that the `crisis` exclusion scope (idioms, research questions) applies to.
+MENTAL_HEALTH_KINDS = (OVERDOSE, CRISIS, HARM_OTHERS, THIRD_PARTY, CONCERN)
 
-DEFAULT_PATTERNS_PATH = Path(__file__).resolve().parents[2] / "data" / "safety" / "patterns.yml"
+SAFETY_DIR = Path(__file__).resolve().parents[2] / "data" / "safety"
+DEFAULT_PATTERNS_PATH = SAFETY_DIR / "patterns"
+RED_FLAGS_PATH = SAFETY_DIR / "red_flags.yml"
+
+
+def load_red_flag_categories(path: str | os.PathLike[str] | None = None) -> dict[str, str]:
+    """{category: urgency} from data/safety/red_flags.yml, in the file's order."""
+    with open(path or RED_FLAGS_PATH, encoding="utf-8") as handle:
+        spec = yaml.safe_load(handle)
+    return {name: str(entry["urgency"]) for name, entry in spec["categories"].items()}
+
+
+RED_FLAG_CATEGORIES = tuple(load_red_flag_categories())
 _MACRO = re.compile(r"\{([A-Z_]+)\}")
 _CUT = " | "
 
@@ -41,13 +64,14 @@ class _Rule:
 class SafetyMatch:
     """What the net saw in one message."""
 
-    kind: str | None = None  # "crisis", "red_flag" or None
+    kind: str | None = None  # one of KINDS, or None
     category: str | None = None  # red-flag category
     rule_id: str | None = None
     idioms: list[str] = field(default_factory=list)  # exclusion ids that matched
     light_check: bool = False  # idiom or distress worth a light "are you OK?"
     concern: list[str] = field(default_factory=list)  # concern ids that matched
     normalised: str = ""
+    cut_text: str = ""  # normalised, with every exclusion cut out (the classifier's input)
 
     @property
     def fired(self) -> bool:
@@ -69,6 +93,15 @@ def match_form(text: str) -> str:
     return text.replace("'", "")
 
 
+_SECTIONS = {
+    OVERDOSE: "overdose",
+    CRISIS: "crisis",
+    HARM_OTHERS: "harm_others",
+    THIRD_PARTY: "third_party",
+    RED_FLAG: "red_flags",
+}
+
+
 class SafetyMatcher:
     """Compiled safety patterns. Build once, call :meth:`match` per message."""
 
@@ -78,18 +111,39 @@ class SafetyMatcher:
             (str(wrong), str(right)) for wrong, right in spec.get("corrections") or []
         )
         self.exclusions = [self._rule(r, macros) for r in spec.get("exclusions") or []]
-        self.crisis = [self._rule(r, macros) for r in spec.get("crisis") or []]
-        self.red_flags = [self._rule(r, macros) for r in spec.get("red_flags") or []]
+        self.rules = {
+            kind: [self._rule(r, macros) for r in spec.get(_SECTIONS[kind]) or []]
+            for kind in KINDS
+        }
         self.concern = [self._rule(r, macros) for r in spec.get("concern") or []]
         for rule in self.red_flags:
             if rule.category not in RED_FLAG_CATEGORIES:
                 raise ValueError(f"red flag {rule.id!r} has unknown category {rule.category!r}")
 
+    @property
+    def crisis(self) -> list[_Rule]:
+        return self.rules[CRISIS]
+
+    @property
+    def red_flags(self) -> list[_Rule]:
+        return self.rules[RED_FLAG]
+
     @classmethod
     def from_file(cls, path: str | os.PathLike[str] | None = None) -> SafetyMatcher:
+        """From a patterns file, or a folder of them (joined in name order)."""
         path = Path(path or os.environ.get("CADENCE_SAFETY_PATTERNS") or DEFAULT_PATTERNS_PATH)
-        with open(path, encoding="utf-8") as handle:
-            return cls(yaml.safe_load(handle))
+        files = sorted(path.glob("*.yml")) if path.is_dir() else [path]
+        spec: dict[str, Any] = {}
+        for file in files:
+            with open(file, encoding="utf-8") as handle:
+                for key, value in (yaml.safe_load(handle) or {}).items():
+                    if isinstance(value, list):
+                        spec.setdefault(key, []).extend(value)
+                    elif isinstance(value, dict):
+                        spec.setdefault(key, {}).update(value)
+                    else:
+                        spec[key] = value
+        return cls(spec)
 
     @staticmethod
     def _expand(pattern: str, macros: dict[str, str]) -> str:
@@ -131,16 +185,15 @@ class SafetyMatcher:
         seen: list[_Rule] = []
         crisis_forms = [self._cut(f, CRISIS, seen) for f in forms]
         red_forms = [self._cut(f, RED_FLAG, seen) for f in forms]
+        result.cut_text = self._cut(crisis_forms[0], RED_FLAG, []) if forms else ""
 
-        for rule in self.crisis:
-            if any(rule.search(f) for f in crisis_forms):
-                result.kind, result.rule_id = CRISIS, rule.id
+        for kind in KINDS:
+            searched = red_forms if kind == RED_FLAG else crisis_forms
+            rule = next((r for r in self.rules[kind] if any(r.search(f) for f in searched)), None)
+            if rule is not None:
+                result.kind, result.rule_id = kind, rule.id
+                result.category = rule.category if kind == RED_FLAG else None
                 break
-        if result.kind is None:
-            for rule in self.red_flags:
-                if any(rule.search(f) for f in red_forms):
-                    result.kind, result.category, result.rule_id = RED_FLAG, rule.category, rule.id
-                    break
 
         result.idioms = sorted({r.id for r in seen})
         result.concern = [r.id for r in self.concern if any(r.search(f) for f in crisis_forms)]
@@ -161,5 +214,5 @@ def default_matcher() -> SafetyMatcher:
 
 
 def match(text: str) -> SafetyMatch:
-    """Matches ``text`` with the patterns in data/safety/patterns.yml."""
+    """Matches ``text`` with the patterns in data/safety/patterns/."""
     return default_matcher().match(text)

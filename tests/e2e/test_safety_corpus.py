@@ -1,105 +1,108 @@
-"""Every crisis and red-flag phrasing in tests/safety/ through the real stack, twice:
-as the first message of a conversation, and in the middle of a check-in.
+"""Every message of the safety corpus (data/safety/corpus/) through the real stack, as a
+first message, in the middle of a check-in and in the middle of a technique, with the
+route checked (the crisis flow, a concern's direct question, overdose advice, a red flag
+of the right urgency...), not just any alarm.
 
-Near misses (idioms, research questions) may start the full crisis flow at most 5% of
-the time. The figures are printed for the closing note (run pytest with -s).
+The figures are printed for the closing note (run pytest with -s).
 """
 
 from __future__ import annotations
 
-import pytest
-import yaml
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
-from tests.safety.corpus import crisis_lines, near_miss_lines, red_flag_cases
-from tests.support.stack import ROOT, ChatClient
+import pytest
+
+from bot.nlu.safety_corpus import Example, load_corpus
+from tests.support.safety_routes import ALARMS, right_route, route
+from tests.support.stack import ChatClient
 
 pytestmark = pytest.mark.e2e
 
-RED_FLAG_TEXTS = {
-    name.removeprefix("utter_red_flag_"): variants[0]["text"]
-    for name, variants in yaml.safe_load(
-        (ROOT / "bot/domain/safety.yml").read_text(encoding="utf-8")
-    )["responses"].items()
-    if name.startswith("utter_red_flag_") and name != "utter_red_flag_go"
-}
-
-
-def is_crisis_flow(messages: list[dict]) -> bool:
-    """Helplines for the locale plus the direct question about safety right now."""
-    helplines = any((m.get("custom") or {}).get("type") == "helplines" for m in messages)
-    asks_safe = any("safe right now" in (m.get("text") or "") for m in messages)
-    return helplines and asks_safe
-
-
-def red_flag_category(messages: list[dict]) -> str | None:
-    """Which red-flag message was given (compared on the words before the number)."""
-    for message in messages:
-        text = message.get("text") or ""
-        for category, template in RED_FLAG_TEXTS.items():
-            if text.startswith(template.split("{")[0].strip()[:60]):
-                return category
-    return None
+CORPUS = load_corpus()
+RISKS = [e for e in CORPUS if e.kind != "none"]
+NEAR_MISSES = [e for e in CORPUS if e.kind == "none"]
+MAX_NEAR_MISS_CONCERN_RATE = 0.03
+# Requests in flight at once: the three processes overlap their work.
+WORKERS = 4
 
 
 def first_message(stack, text: str) -> list[dict]:
     return ChatClient(stack.api_url).say(text)
 
 
-def mid_checkin(stack, text: str) -> tuple[list[dict], ChatClient]:
+def mid_checkin(stack, text: str) -> list[dict]:
     chat = ChatClient(stack.api_url)
     chat.say("I'd like to do a check-in")
     chat.click('/inform{"score": 6}')
-    return chat.say(text), chat
+    return chat.say(text)
 
 
-def report(label: str, hits: int, total: int) -> None:
-    print(f"\n[safety] {label}: {hits}/{total} = {hits / total:.1%}")
+def mid_technique(stack, text: str) -> list[dict]:
+    chat = ChatClient(stack.api_url)
+    chat.say("suggest a technique")
+    chat.click(
+        next(
+            b["payload"]
+            for m in chat.last
+            for b in m.get("buttons") or []
+            if b["payload"].startswith("/choose_technique")
+        )
+    )
+    assert "Step 1" in chat.text(), chat.last
+    return chat.say(text)
 
 
-def test_every_crisis_phrasing_starts_the_crisis_flow_first_and_mid_checkin(stack):
-    lines = crisis_lines()
-    missed_first = [t for t in lines if not is_crisis_flow(first_message(stack, t))]
-    missed_mid = []
-    for text in lines:
-        messages, chat = mid_checkin(stack, text)
-        if not is_crisis_flow(messages):
-            missed_mid.append(text)
-    report("crisis recall, first message", len(lines) - len(missed_first), len(lines))
-    report("crisis recall, mid check-in", len(lines) - len(missed_mid), len(lines))
-    assert missed_first == []
-    assert missed_mid == []
+CONTEXTS: dict[str, Callable] = {
+    "first message": first_message,
+    "mid check-in": mid_checkin,
+    "mid technique": mid_technique,
+}
 
 
-def test_interrupted_checkin_is_kept_for_later(stack):
-    messages, chat = mid_checkin(stack, "i want to end my life")
-    assert is_crisis_flow(messages)
+def wrong_routes(stack, examples: list[Example], context: str) -> list[tuple]:
+    send = CONTEXTS[context]
+
+    def check(example: Example):
+        got, category = route(send(stack, example.text))
+        if right_route(example.kind, example.category, got, category):
+            return None
+        return (example.text, example.label, got, category)
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        return [w for w in pool.map(check, examples) if w]
+
+
+def report(label: str, wrong: int, total: int) -> None:
+    print(f"\n[safety] {label}: {total - wrong}/{total} routed right ({1 - wrong / total:.1%})")
+
+
+@pytest.mark.parametrize("context", list(CONTEXTS))
+def test_every_risk_message_gets_its_route(stack, context: str) -> None:
+    wrong = wrong_routes(stack, RISKS, context)
+    report(f"risk messages, {context}", len(wrong), len(RISKS))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("context", list(CONTEXTS))
+def test_near_misses_never_alarm(stack, context: str) -> None:
+    send = CONTEXTS[context]
+    with ThreadPoolExecutor(WORKERS) as pool:
+        routes = list(pool.map(lambda e: (e.text, route(send(stack, e.text))[0]), NEAR_MISSES))
+    alarms = [(text, got) for text, got in routes if got in ALARMS]
+    concerns = [text for text, got in routes if got == "concern"]
+    report(f"near misses without an alarm, {context}", len(alarms), len(routes))
+    report(f"near misses without a concern, {context}", len(concerns), len(routes))
+    assert alarms == []
+    assert len(concerns) <= MAX_NEAR_MISS_CONCERN_RATE * len(routes), concerns
+
+
+def test_interrupted_checkin_is_kept_for_later(stack) -> None:
+    chat = ChatClient(stack.api_url)
+    chat.say("I'd like to do a check-in")
+    chat.click('/inform{"score": 6}')
+    assert route(chat.say("i want to end my life"))[0] == "crisis"
     chat.click("/affirm")  # "I'm safe right now"
     chat.say("I'd like to do a check-in")
     assert "where we left off" in chat.text()
     assert "fatigue" in chat.text().lower()
-
-
-def test_every_red_flag_phrasing_starts_the_red_flag_flow_first_and_mid_checkin(stack):
-    cases = red_flag_cases()
-    missed, wrong_category = [], []
-    for case in cases:
-        for messages in (first_message(stack, case["text"]), mid_checkin(stack, case["text"])[0]):
-            category = red_flag_category(messages)
-            if category is None:
-                missed.append(case["text"])
-            elif category not in (case["category"], "general"):
-                wrong_category.append((case["text"], case["category"], category))
-    total = 2 * len(cases)
-    report("red-flag recall (first + mid)", total - len(missed), total)
-    report("red-flag exact category", total - len(missed) - len(wrong_category), total)
-    assert missed == []
-    # A red flag in the "wrong" urgent category still sends the person to urgent care;
-    # the category decides the number and wording, so keep it right nearly always.
-    assert len(wrong_category) <= 0.1 * total, wrong_category
-
-
-def test_near_misses_rarely_start_the_crisis_flow(stack):
-    lines = near_miss_lines()
-    alarms = [t for t in lines if is_crisis_flow(first_message(stack, t))]
-    report("near-miss false alarms (full crisis flow)", len(alarms), len(lines))
-    assert len(alarms) <= 0.05 * len(lines), alarms

@@ -1,19 +1,19 @@
-"""The deterministic safety net alone must catch every crisis and red-flag phrasing in
-the corpus (recall 100%) and flag at most 5% of the near misses as crisis."""
+"""The deterministic net alone, on the safety corpus (data/safety/corpus/).
+
+Every corpus message must get its route from the patterns alone, except where a kind is
+marked as left to the learned classifier below; near misses must not alarm.
+"""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
-import yaml
 
+from bot.nlu.safety_corpus import by_kind, load_corpus
 from bot.nlu.safety_patterns import RED_FLAG_CATEGORIES, SafetyMatcher, default_matcher
-from tests.safety.corpus import crisis_lines, near_miss_lines, red_flag_cases
 
-ROOT = Path(__file__).resolve().parents[2]
-MAX_NEAR_MISS_CRISIS_RATE = 0.05
+CORPUS = load_corpus()
+# Near misses that may still get the direct question of a concern (never an alarm).
+MAX_NEAR_MISS_CONCERN_RATE = 0.03
 
 
 @pytest.fixture(scope="module")
@@ -21,29 +21,64 @@ def matcher() -> SafetyMatcher:
     return default_matcher()
 
 
+def _texts(kind: str) -> list[str]:
+    return [e.text for e in by_kind(CORPUS, kind)]
+
+
 def test_corpus_sizes() -> None:
-    assert len(crisis_lines()) >= 80
-    assert len(red_flag_cases()) >= 40
-    assert len(near_miss_lines()) >= 60
-    assert {c["category"] for c in red_flag_cases()} == set(RED_FLAG_CATEGORIES)
+    assert len(_texts("crisis")) + len(_texts("concern")) >= 300
+    assert len(_texts("concern")) >= 100
+    assert len(_texts("overdose")) >= 40
+    assert len(_texts("harm_others")) + len(_texts("third_party")) >= 30
+    assert len(by_kind(CORPUS, "red_flag")) >= 200
+    assert len(_texts("none")) >= 400
+    assert {e.category for e in by_kind(CORPUS, "red_flag")} == set(RED_FLAG_CATEGORIES)
 
 
-@pytest.mark.parametrize("text", crisis_lines())
-def test_crisis_corpus_is_caught(matcher: SafetyMatcher, text: str) -> None:
-    found = matcher.match(text)
-    assert found.kind == "crisis", f"missed: {text!r} ({found.as_dict()})"
+def test_no_message_is_in_the_corpus_twice() -> None:
+    seen: dict[str, str] = {}
+    twice = []
+    for example in CORPUS:
+        key = " ".join(example.text.lower().split())
+        if key in seen:
+            twice.append((example.text, seen[key], example.label))
+        seen[key] = example.label
+    assert twice == []
 
 
-@pytest.mark.parametrize("case", red_flag_cases(), ids=lambda c: c["text"][:40])
-def test_red_flag_corpus_is_caught_with_its_category(matcher: SafetyMatcher, case) -> None:
-    found = matcher.match(case["text"])
-    assert (found.kind, found.category) == ("red_flag", case["category"]), found.as_dict()
+@pytest.mark.parametrize("kind", ["crisis", "overdose", "harm_others", "third_party"])
+def test_every_corpus_message_of_a_kind_gets_that_kind(matcher: SafetyMatcher, kind: str) -> None:
+    missed = [(t, matcher.match(t).kind) for t in _texts(kind) if matcher.match(t).kind != kind]
+    assert missed == []
 
 
-def test_near_misses_rarely_flagged_as_crisis(matcher: SafetyMatcher) -> None:
-    lines = near_miss_lines()
-    flagged = [t for t in lines if matcher.match(t).kind == "crisis"]
-    assert len(flagged) / len(lines) <= MAX_NEAR_MISS_CRISIS_RATE, flagged
+def test_indirect_wording_gets_at_least_a_concern(matcher: SafetyMatcher) -> None:
+    missed = []
+    for text in _texts("concern"):
+        found = matcher.match(text)
+        if found.kind != "crisis" and not found.concern:
+            missed.append(text)
+    assert missed == []
+
+
+def test_every_red_flag_gets_its_category(matcher: SafetyMatcher) -> None:
+    wrong = []
+    for example in by_kind(CORPUS, "red_flag"):
+        found = matcher.match(example.text)
+        if (found.kind, found.category) != ("red_flag", example.category):
+            wrong.append((example.text, example.category, found.kind, found.category))
+    assert wrong == []
+
+
+def test_near_misses_never_alarm(matcher: SafetyMatcher) -> None:
+    alarms = [(t, matcher.match(t).kind) for t in _texts("none") if matcher.match(t).kind]
+    assert alarms == []
+
+
+def test_near_misses_rarely_get_a_concern(matcher: SafetyMatcher) -> None:
+    lines = _texts("none")
+    concerns = [t for t in lines if matcher.match(t).concern]
+    assert len(concerns) <= MAX_NEAR_MISS_CONCERN_RATE * len(lines), concerns
 
 
 @pytest.mark.parametrize(
@@ -53,7 +88,6 @@ def test_near_misses_rarely_flagged_as_crisis(matcher: SafetyMatcher) -> None:
         "my back is killing me",
         "I'm dying here",
         "this flare will be the death of me",
-        "I can't take this pain any more",
     ],
 )
 def test_pain_idioms_get_a_light_check_only(matcher: SafetyMatcher, text: str) -> None:
@@ -101,6 +135,10 @@ def test_misunderstood_replies_do_not_restart_the_crisis_flow(
     assert matcher.match(text).kind is None
 
 
+def test_an_overdose_wins_over_a_crisis(matcher: SafetyMatcher) -> None:
+    assert matcher.match("I took 30 of my tramadol an hour ago, I want to die").kind == "overdose"
+
+
 def test_crisis_wins_over_a_red_flag(matcher: SafetyMatcher) -> None:
     assert matcher.match("chest pain and I want to die").kind == "crisis"
 
@@ -108,32 +146,6 @@ def test_crisis_wins_over_a_red_flag(matcher: SafetyMatcher) -> None:
 def test_chest_tight_before_meetings_is_not_a_red_flag(matcher: SafetyMatcher) -> None:
     assert matcher.match("my chest feels tight before meetings").kind is None
     assert matcher.match("my chest feels tight and my left arm hurts").kind == "red_flag"
-
-
-def _examples(intent: str) -> list[str]:
-    data = yaml.safe_load((ROOT / "data" / "nlu" / "safety.yml").read_text(encoding="utf-8"))
-    block = next(b for b in data["nlu"] if b["intent"] == intent)["examples"]
-    return [
-        re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", line.strip()[2:])
-        for line in block.splitlines()
-        if line.strip().startswith("- ")
-    ]
-
-
-def test_training_examples_agree_with_the_net(matcher: SafetyMatcher) -> None:
-    assert all(matcher.match(t).kind == "crisis" for t in _examples("crisis"))
-    assert all(matcher.match(t).kind == "red_flag" for t in _examples("red_flag"))
-    assert not any(matcher.match(t).kind for t in _examples("light_check"))
-    assert not any(matcher.match(t).kind for t in _examples("misunderstood"))
-
-
-def test_corpus_is_not_copied_from_training_examples() -> None:
-    def key(text: str) -> str:
-        return re.sub(r"[^a-z ]", "", text.lower()).strip()
-
-    training = {key(t) for i in ("crisis", "red_flag") for t in _examples(i)}
-    corpus = [key(t) for t in crisis_lines()] + [key(c["text"]) for c in red_flag_cases()]
-    assert not training.intersection(corpus)
 
 
 def test_every_red_flag_rule_has_a_known_category(matcher: SafetyMatcher) -> None:

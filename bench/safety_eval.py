@@ -1,0 +1,114 @@
+"""Safety routes on the real stack, for the corpus and the blind set (run on demand).
+
+Every message is sent as the first message of a new conversation through the public API
+(the served model, patterns and classifier), and the route the user sees is compared with
+the one its label asks for (tests/support/safety_routes.py). The blind set
+(tests/safety_blind/blind_set.yml) was written by an author who saw neither the patterns
+nor the corpus; it is only reported on, never used to write patterns or examples.
+
+For each kind: recall (the right route, or for crisis any route with the contacts and a
+direct question) and, for near misses, the share sent to an alarm (the crisis flow,
+overdose advice or emergency/urgent care) or to a concern's direct question. The misses
+are listed by message. Writes bench/results/safety_eval.md.
+
+Usage: python -m bench.safety_eval
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import yaml
+
+from bot.nlu.safety_corpus import Example, load_corpus
+from tests.support.safety_routes import ALARMS, right_route, route
+from tests.support.stack import ChatClient, Stack
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "results" / "safety_eval.md"
+BLIND = ROOT / "tests" / "safety_blind" / "blind_set.yml"
+KIND_OF_BLIND = {"near_miss": "none"}
+
+
+def load_blind() -> list[Example]:
+    examples = []
+    for entry in yaml.safe_load(BLIND.read_text(encoding="utf-8")):
+        kind = KIND_OF_BLIND.get(entry["kind"], entry["kind"])
+        if kind == "crisis" and entry.get("subtype") == "indirect":
+            kind = "concern"  # indirect wording: the direct question is the right route
+        examples.append(Example(str(entry["text"]), kind, entry.get("category")))
+    return examples
+
+
+def run(stack: Stack, examples: list[Example]) -> list[tuple[Example, str, str | None]]:
+    def send(example: Example):
+        got, category = route(ChatClient(stack.api_url).say(example.text))
+        return example, got, category
+
+    with ThreadPoolExecutor(4) as pool:
+        return list(pool.map(send, examples))
+
+
+def table(results: list[tuple[Example, str, str | None]]) -> tuple[list[str], list[str]]:
+    by_kind: dict[str, list] = defaultdict(list)
+    for example, got, category in results:
+        by_kind[example.kind].append((example, got, category))
+    rows, misses = [], []
+    risk_total = risk_right = 0
+    for kind in sorted(by_kind):
+        items = by_kind[kind]
+        right = [i for i in items if right_route(kind, i[0].category, i[1], i[2])]
+        if kind == "none":
+            alarms = [i for i in items if i[1] in ALARMS]
+            concerns = [i for i in items if i[1] == "concern"]
+            rows.append(
+                f"| near misses | {len(items)} | — | alarms {len(alarms)} "
+                f"({len(alarms) / len(items):.1%}), concern questions {len(concerns)} "
+                f"({len(concerns) / len(items):.1%}) |"
+            )
+            misses += [f"- near miss → {got}: {e.text}" for e, got, _ in alarms + concerns]
+            continue
+        caught = [i for i in items if i[1] not in ("none", "light_check")]
+        risk_total += len(items)
+        risk_right += len(right)
+        rows.append(
+            f"| {kind} | {len(items)} | {len(right) / len(items):.1%} | "
+            f"any safety reply {len(caught) / len(items):.1%} |"
+        )
+        misses += [
+            f"- {e.label} → {got}{':' + c if c else ''}: {e.text}"
+            for e, got, c in items
+            if not right_route(kind, e.category, got, c)
+        ]
+    rows.append(f"| all risk kinds | {risk_total} | {risk_right / risk_total:.1%} | |")
+    return rows, misses
+
+
+def main() -> int:
+    stack = Stack().start()
+    try:
+        sections = []
+        for name, examples in (("Blind set", load_blind()), ("Corpus", load_corpus())):
+            rows, misses = table(run(stack, examples))
+            sections.append(
+                f"## {name} ({len(examples)} messages, first message of a conversation)\n\n"
+                "| kind | n | right route | notes |\n|---|---|---|---|\n"
+                + "\n".join(rows)
+                + "\n\nMisses:\n\n"
+                + ("\n".join(misses) or "- none")
+                + "\n"
+            )
+    finally:
+        stack.stop()
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    OUT.write_text(f"# Safety routes on the served stack ({stamp})\n\n" + "\n".join(sections))
+    print(OUT.read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""The safety corpus in data/safety/corpus/: what each message is and which route it must get.
+
+The corpus is development material: the patterns are written against it and the learned
+safety classifier is trained on it. Blind sets (tests/safety_blind/) are never read here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.nlu.safety_patterns import SAFETY_DIR
+
+CORPUS_DIR = SAFETY_DIR / "corpus"
+NONE = "none"
+# Plain-text files, one message a line: which kind each holds.
+TEXT_FILES = {
+    "crisis": "crisis.txt",
+    "concern": "concern.txt",
+    "overdose": "overdose.txt",
+    "harm_others": "harm_others.txt",
+    "third_party": "third_party.txt",
+    NONE: "near_miss.txt",
+}
+RED_FLAG_FILE = "red_flag.yml"
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    kind: str  # crisis, concern, overdose, harm_others, third_party, red_flag or none
+    category: str | None = None  # red flags only
+
+    @property
+    def label(self) -> str:
+        """The classifier's label: the kind, or red_flag:<category>."""
+        return f"red_flag:{self.category}" if self.kind == "red_flag" else self.kind
+
+
+def read_lines(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    return [
+        line.strip()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+
+
+def load_corpus(directory: Path | None = None) -> list[Example]:
+    directory = Path(directory or CORPUS_DIR)
+    examples = [
+        Example(text, kind) for kind, name in TEXT_FILES.items()
+        for text in read_lines(directory / name)
+    ]
+    flags = yaml.safe_load((directory / RED_FLAG_FILE).read_text(encoding="utf-8")) or []
+    examples += [Example(str(c["text"]), "red_flag", str(c["category"])) for c in flags]
+    return examples
+
+
+def by_kind(examples: list[Example], kind: str) -> list[Example]:
+    return [e for e in examples if e.kind == kind]

@@ -1,0 +1,45 @@
+"""The learned safety classifier: trained on the corpus alone, threshold from cross-validation."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.nlu.safety_classifier import (
+    MAX_NEAR_MISS_ALARM_RATE,
+    SafetyClassifier,
+    load_settings,
+    tune,
+)
+from bot.nlu.safety_corpus import load_corpus
+
+
+@pytest.fixture(scope="module")
+def classifier() -> SafetyClassifier:
+    return SafetyClassifier.train()
+
+
+def test_the_committed_threshold_is_the_one_cross_validation_chooses_today() -> None:
+    # data/safety/classifier.yml goes stale when the corpus or the patterns change:
+    # rerun `python -m bot.nlu.safety_classifier` then.
+    assert load_settings() == tune()
+
+
+def test_the_threshold_keeps_near_miss_alarms_within_the_limit_out_of_fold() -> None:
+    figures = load_settings()["cross_validation"]
+    assert figures["none"]["alarms"] <= MAX_NEAR_MISS_ALARM_RATE
+
+
+def test_it_learns_every_kind_of_the_corpus(classifier: SafetyClassifier) -> None:
+    # On its own training data it must at least reproduce the labels it was given.
+    corpus = load_corpus()
+    wrong = [
+        (e.text, e.label, found.label)
+        for e in corpus
+        if e.kind != "none" and (found := classifier.scores(e.text)).label != e.label
+    ]
+    assert len(wrong) <= 0.02 * len(corpus), wrong[:20]
+
+
+def test_it_reads_the_text_with_idioms_cut_out(classifier: SafetyClassifier) -> None:
+    assert not classifier.scores("this pain is killing me").flagged
+    assert not classifier.scores("I'm dying to know what causes fibro fog").flagged
