@@ -11,8 +11,8 @@ from rasa_sdk import Action, Tracker
 from actions.safety import ActionSafetyFollowup
 
 MISUNDERSTOOD = {"nlu_fallback", "out_of_scope"}
-# The safety conversation's own steps: a typed reply after one of them stays in it.
-SAFETY_STEPS = {
+# The safety conversation's own replies: a typed reply right after one stays in it.
+SAFETY_REPLIES = {
     "utter_grounding",
     "utter_safety_plan",
     "utter_safety_plan_start",
@@ -20,22 +20,24 @@ SAFETY_STEPS = {
     "utter_glad_it_helped",
     "utter_crisis_safe",
     "utter_crisis_not_safe_offer",
-    "action_safety_followup",
-    "action_safety_recheck",
+    "utter_safety_still_here",
 }
 
 
+def _last_reply(tracker: Tracker) -> str | None:
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            return (event.get("metadata") or {}).get("utter_action")
+    return None
+
+
 def in_safety_conversation(tracker: Tracker) -> bool:
+    """A safety question is waiting for its answer, or the bot's last words were part of
+    the crisis flow (grounding, the safety plan)."""
     pending = tracker.get_slot("safety_check_pending")
     if pending and pending != "light_check":
         return True
-    for event in reversed(tracker.events):
-        if event.get("event") == "action" and event.get("name") not in (
-            "action_listen",
-            "action_fallback",
-        ):
-            return event.get("name") in SAFETY_STEPS
-    return False
+    return _last_reply(tracker) in SAFETY_REPLIES
 
 
 def misunderstandings_in_a_row(tracker: Tracker) -> int:

@@ -259,12 +259,19 @@ def poisons_phrase(entry: dict[str, Any]) -> str:
     return f"{emergency}, or {label} {when}" if when else f"{emergency}, or {label}"
 
 
-def mental_health_urgent_line(entry: dict[str, Any]) -> str | None:
-    """The urgent (not emergency) mental-health line if the country has one, e.g. "NHS 111,
-    mental health option (in England): call 111 and choose the mental health option
-    (free, 24/7)"; None otherwise."""
+def mental_health_phrase(entry: dict[str, Any]) -> str:
+    """Who can help with thoughts that frighten someone, short of an emergency: the
+    urgent mental-health line (GB: NHS 111's mental health option), else the country's
+    first listening line ("988 Suicide & Crisis Lifeline (call or text 988)"), else the
+    same-day medical line."""
     line = entry.get("mental_health_urgent")
-    if not line:
-        return None
-    how = " ".join(part for part in (_how(line), line.get("when")) if part)
-    return f"{line['name']}: {how}{_extras(line)}" if how else line["name"]
+    if line:
+        return f"{line['name']} ({' '.join(p for p in (_how(line), line.get('when')) if p)})"
+    for contact in entry.get("contacts", []):
+        how = _how(contact)
+        emergency = contact.get("call") == entry.get("emergency") or "emergenc" in (
+            contact["name"].lower()
+        )
+        if how and not emergency:
+            return f"{contact['name']} ({how})"
+    return urgent_phrase(entry)

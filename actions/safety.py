@@ -31,7 +31,7 @@ from actions.helplines import (
     emergency_phrase,
     helpline_set,
     helplines_payload,
-    mental_health_urgent_line,
+    mental_health_phrase,
     poisons_phrase,
     resolve_country,
     urgent_phrase,
@@ -100,14 +100,13 @@ class Contacts:
 
     def fill(self) -> dict[str, Any]:
         """Every placeholder a safety response may use."""
-        mental = mental_health_urgent_line(self.entry)
         return {
             "contact_lines": self.lines,
             "country_sentence": self.sentence,
             "emergency_phrase": emergency_phrase(self.entry),
             "urgent_phrase": urgent_phrase(self.entry),
             "poisons_phrase": poisons_phrase(self.entry),
-            "urgent_mental_phrase": mental or urgent_phrase(self.entry),
+            "urgent_mental_phrase": mental_health_phrase(self.entry),
         }
 
 
@@ -189,7 +188,10 @@ class ActionHarmOthersResponse(Action):
     ) -> list[EventType]:
         contacts = Contacts(tracker)
         dispatcher.utter_message(
-            response="utter_harm_others", perinatal_hint=_perinatal_hint(tracker), **contacts.fill()
+            response="utter_harm_others",
+            perinatal_hint=_perinatal_hint(tracker),
+            json_message=contacts.payload,
+            **contacts.fill(),
         )
         dispatcher.utter_message(response="utter_harm_others_ask")
         return [
@@ -283,14 +285,22 @@ class ActionSafetyFollowup(Action):
         if answer in ("affirm", "crisis", "concern"):
             _crisis_reply(dispatcher, contacts, acknowledge=True)
             record_event(tracker.sender_id, "crisis")
-            return [SlotSet("safety_check_pending", "crisis")]
+            return [*_stop_running_flow(), SlotSet("safety_check_pending", "crisis")]
         if answer in ("deny", "misunderstood"):
             dispatcher.utter_message(response="utter_concern_no")
             return [SlotSet("safety_check_pending", None)]
         dispatcher.utter_message(response="utter_concern_ask_again")
         return [SlotSet("safety_check_pending", "concern")]
 
-    _recheck = _concern
+    def _recheck(self, dispatcher, tracker, contacts, fill, answer, detail) -> list[EventType]:
+        """The answer to "are you having any thoughts of hurting yourself?"."""
+        if answer in ("affirm", "crisis", "concern"):
+            return self._concern(dispatcher, tracker, contacts, fill, answer, detail)
+        if answer in ("deny", "misunderstood"):
+            dispatcher.utter_message(response="utter_recheck_ok")
+            return [SlotSet("safety_check_pending", None)]
+        dispatcher.utter_message(response="utter_concern_ask_again")
+        return [SlotSet("safety_check_pending", "recheck")]
 
     def _overdose(self, dispatcher, tracker, contacts, fill, answer, detail) -> list[EventType]:
         if answer == "affirm":

@@ -16,6 +16,7 @@ from actions.weekly import (
     ActionOfferWeekly,
     ActionSubmitWeekly,
     ValidateWeeklyForm,
+    mood_message,
 )
 from tests.support.trackers import tracker_for
 
@@ -149,3 +150,10 @@ async def test_weekly_answers_wait_in_the_outbox_when_the_api_is_down(
     monkeypatch.setattr(api_client, "settings", outbox.settings)
     assert await outbox.flush() == 1
     assert len(weekly_rows(api, user_id)) == 1
+
+
+def test_a_positive_mood_screen_says_where_to_turn_with_thoughts_of_self_harm() -> None:
+    positive = mood_message({"phq_interest": 2, "phq_mood": 2, "gad_nervous": 0, "gad_worry": 0})
+    negative = mood_message({"phq_interest": 0, "phq_mood": 1, "gad_nervous": 0, "gad_worry": 0})
+    assert "thoughts of harming yourself" in positive and "Get help now" in positive
+    assert "thoughts of harming yourself" not in negative

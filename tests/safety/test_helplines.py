@@ -244,15 +244,16 @@ def test_poisons_phrase() -> None:
     )
 
 
-def test_mental_health_urgent_line() -> None:
-    from actions.helplines import mental_health_urgent_line
+def test_thoughts_of_harm_are_pointed_to_an_urgent_mental_health_or_listening_line() -> None:
+    from actions.helplines import mental_health_phrase
 
-    assert mental_health_urgent_line(_entry("GB")) == (
-        "NHS 111, mental health option (in England): call 111 and choose the mental health "
-        "option (free, 24/7)"
+    assert mental_health_phrase(_entry("GB")) == (
+        "NHS 111, mental health option (in England) (call 111 and choose the mental health "
+        "option)"
     )
-    for code in ("US", "IE", "DE", "default"):
-        assert mental_health_urgent_line(_entry(code)) is None
+    assert mental_health_phrase(_entry("US")) == "988 Suicide & Crisis Lifeline (call or text 988)"
+    assert mental_health_phrase(_entry("IE")) == "Samaritans (call 116 123)"
+    assert "3114" in mental_health_phrase(_entry("FR"))
 
 
 def test_every_mapping_target_exists() -> None:

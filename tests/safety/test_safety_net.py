@@ -6,10 +6,17 @@ import pytest
 
 pytest.importorskip("rasa")
 
+from pathlib import Path  # noqa: E402
+
+import yaml  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 
+from bot.nlu.safety_classifier import Verdict  # noqa: E402
 from bot.nlu.safety_net import SAFETY_INTENTS, SafetyNet  # noqa: E402
+from bot.nlu.safety_patterns import default_matcher  # noqa: E402
 from tests.support.pipeline import pipeline_step  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
 
 DIET = [
     {"name": "inform", "confidence": 0.7},
@@ -49,10 +56,11 @@ def test_red_flag_is_forced_with_its_category(net: SafetyNet) -> None:
     assert entities(message)["red_flag_category"] == "stroke"
 
 
-def test_diet_crisis_without_a_pattern_is_left_alone(net: SafetyNet) -> None:
+def test_diet_crisis_without_a_pattern_no_longer_passes_through(net: SafetyNet) -> None:
+    # DIET is not a safety layer: a sure crisis guess (0.9, the lean) only asks directly.
     ranking = [{"name": "crisis", "confidence": 0.9}, {"name": "inform", "confidence": 0.1}]
     message = parse(net, "some wording the patterns do not know", ranking)
-    assert message.get("intent") == {"name": "crisis", "confidence": 0.9}
+    assert message.get("intent") == {"name": "concern", "confidence": 1.0}
 
 
 def test_pain_idiom_softens_a_diet_crisis_guess_to_a_light_check(net: SafetyNet) -> None:
@@ -87,9 +95,160 @@ def test_diets_ranking_always_holds_an_intent_to_fall_back_on_after_the_safety_o
     # A softened crisis guess falls back on DIET's best other intent, and config.yml keeps
     # only the top of DIET's ranking: even when every safety intent comes first, the kept
     # part must still hold another intent.
+    # DIET only ranks the safety intents it is trained on (data/nlu); the others (concern,
+    # overdose, ...) come from the net alone.
     kept = pipeline_step("name", "DIETClassifier").get("ranking_length", 10)
-    worst_case = [{"name": "crisis", "confidence": 0.5}] + [
-        {"name": name, "confidence": 0.1} for name in sorted(SAFETY_INTENTS - {"crisis"})
-    ] + [{"name": "learn", "confidence": 0.05}, {"name": "inform", "confidence": 0.01}]
+    trained = {
+        block["intent"]
+        for path in (ROOT / "data/nlu").glob("*.yml")
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or [])
+        if "intent" in block
+    }
+    diet_safety = sorted((SAFETY_INTENTS & trained) - {"crisis"})
+    assert "crisis" in trained and diet_safety
+    worst_case = (
+        [{"name": "crisis", "confidence": 0.5}]
+        + [{"name": name, "confidence": 0.1} for name in diet_safety]
+        + [{"name": "learn", "confidence": 0.05}, {"name": "inform", "confidence": 0.01}]
+    )
     message = parse(net, "dying to know what fibro fog is", worst_case[:kept])
     assert message.get("intent") == {"name": "learn", "confidence": 0.05}
+
+
+# ---------------------------------------------------------------- graded verdicts
+
+
+class StubClassifier:
+    """Stands in for the learned classifier: the same verdict whatever the text."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        self.verdict = verdict
+        self.seen: list[str] = []
+
+    def scores_cut(self, text: str) -> Verdict:
+        self.seen.append(text)
+        return self.verdict
+
+
+def stub_net(verdict: Verdict) -> SafetyNet:
+    return SafetyNet({}, default_matcher(), StubClassifier(verdict))  # type: ignore[arg-type]
+
+
+def net_data(message: Message) -> dict:
+    return message.as_dict(only_output_properties=True)["safety_net"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("i took a whole box of paracetamol an hour ago", "overdose"),
+        ("my toddler got into the pill box and I don't know how many she's eaten", "overdose"),
+        ("my friend is suicidal, what should i do", "third_party"),
+        ("my son said he wants to die", "third_party"),
+        ("i keep thinking about hurting my partner", "harm_others"),
+        ("I'm afraid I'll harm the baby", "harm_others"),
+    ],
+)
+def test_overdose_third_party_and_harm_to_others_force_their_intents(
+    net: SafetyNet, text: str, intent: str
+) -> None:
+    message = parse(net, text)
+    assert message.get("intent") == {"name": intent, "confidence": 1.0}
+    assert [r["name"] for r in message.get("intent_ranking")][:2] == [intent, "inform"]
+    assert net_data(message)["verdict"] == intent
+
+
+def test_a_crisis_only_the_classifier_sees_becomes_concern_never_crisis() -> None:
+    net = stub_net(Verdict("crisis", 0.99, True))
+    message = parse(net, "some wording the patterns do not know")
+    assert message.get("intent") == {"name": "concern", "confidence": 1.0}
+    assert "crisis" not in [r["name"] for r in message.get("intent_ranking")][:1]
+    data = net_data(message)
+    assert data["kind"] is None and data["classifier"]["label"] == "crisis"
+    assert data["verdict"] == "concern"
+
+
+def test_an_unflagged_classifier_crisis_gives_no_verdict() -> None:
+    message = parse(
+        stub_net(Verdict("crisis", 0.4, False)), "some wording the patterns do not know"
+    )
+    assert message.get("intent")["name"] == "inform"
+    assert net_data(message)["verdict"] is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tonight i am going to do it",
+        "i have decided tonight is the night",
+        "i keep thinking about the bridge near my house",
+    ],
+)
+def test_an_indirect_wording_the_real_classifier_flags_becomes_concern(
+    net: SafetyNet, text: str
+) -> None:
+    message = parse(net, text)
+    data = net_data(message)
+    if data["kind"] is not None:
+        pytest.skip(f"a pattern now catches {text!r}; the stub test covers the rule")
+    assert data["classifier"]["label"] == "crisis" and data["classifier"]["flagged"]
+    assert message.get("intent") == {"name": "concern", "confidence": 1.0}
+
+
+def test_a_pattern_crisis_stays_crisis_whatever_the_classifier_says() -> None:
+    message = parse(stub_net(Verdict("concern", 0.99, True)), "I’m going to kil myself")
+    assert message.get("intent")["name"] == "crisis"
+
+
+@pytest.mark.parametrize("text", ["tonight", "goodbye", "done", "  over  "])
+def test_a_one_word_message_never_gets_a_verdict_from_the_classifier(text: str) -> None:
+    stub = StubClassifier(Verdict("crisis", 0.99, True))
+    net = SafetyNet({}, default_matcher(), stub)  # type: ignore[arg-type]
+    message = parse(net, text)
+    assert message.get("intent")["name"] == "inform"
+    assert net_data(message)["classifier"] is None
+    assert stub.seen == []
+
+
+def test_tonight_alone_is_not_a_concern_with_the_real_classifier(net: SafetyNet) -> None:
+    # The trained classifier scores the single word "tonight" as crisis; one word is not enough.
+    message = parse(net, "tonight")
+    assert message.get("intent")["name"] == "inform"
+    assert net_data(message)["verdict"] is None
+
+
+def test_a_diet_crisis_guess_of_0_7_on_a_typo_gives_diets_next_intent(net: SafetyNet) -> None:
+    ranking = [
+        {"name": "crisis", "confidence": 0.7},
+        {"name": "inform", "confidence": 0.2},
+        {"name": "greet", "confidence": 0.1},
+    ]
+    message = parse(net, "im so tierd", ranking)
+    assert message.get("intent") == {"name": "inform", "confidence": 0.2}
+    assert net_data(message)["verdict"] is None
+    assert net_data(message)["softened"] is True
+
+
+def test_a_diet_crisis_guess_of_0_95_with_no_pattern_gives_concern(net: SafetyNet) -> None:
+    ranking = [{"name": "crisis", "confidence": 0.95}, {"name": "inform", "confidence": 0.05}]
+    message = parse(net, "some wording the patterns do not know", ranking)
+    assert message.get("intent") == {"name": "concern", "confidence": 1.0}
+    assert net_data(message)["kind"] is None
+
+
+def test_a_diet_red_flag_guess_with_no_pattern_gives_way(net: SafetyNet) -> None:
+    ranking = [{"name": "red_flag", "confidence": 0.95}, {"name": "inform", "confidence": 0.05}]
+    message = parse(net, "my knee is a bit sore after the walk", ranking)
+    assert message.get("intent") == {"name": "inform", "confidence": 0.05}
+
+
+def test_a_diet_crisis_guess_just_under_the_lean_gives_way(net: SafetyNet) -> None:
+    ranking = [{"name": "crisis", "confidence": 0.89}, {"name": "inform", "confidence": 0.11}]
+    message = parse(net, "some wording the patterns do not know", ranking)
+    assert message.get("intent") == {"name": "inform", "confidence": 0.11}
+
+
+def test_a_sure_diet_crisis_guess_on_a_pain_idiom_is_only_a_light_check(net: SafetyNet) -> None:
+    ranking = [{"name": "crisis", "confidence": 0.97}, {"name": "inform", "confidence": 0.03}]
+    message = parse(net, "this pain is killing me", ranking)
+    assert message.get("intent")["name"] == "light_check"
