@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
 
-from actions.safety import ActionSafetyFollowup
+from actions.safety import SAFETY_PLAN, ActionSafetyFollowup, last_reply
 
 MISUNDERSTOOD = {"nlu_fallback", "out_of_scope"}
 # The safety conversation's own replies: a typed reply right after one stays in it.
 SAFETY_REPLIES = {
     "utter_grounding",
     "utter_safety_plan",
-    "utter_safety_plan_start",
+    *SAFETY_PLAN,
     "utter_still_here",
     "utter_glad_it_helped",
     "utter_crisis_safe",
@@ -24,20 +24,13 @@ SAFETY_REPLIES = {
 }
 
 
-def _last_reply(tracker: Tracker) -> str | None:
-    for event in reversed(tracker.events):
-        if event.get("event") == "bot":
-            return (event.get("metadata") or {}).get("utter_action")
-    return None
-
-
 def in_safety_conversation(tracker: Tracker) -> bool:
     """A safety question is waiting for its answer, or the bot's last words were part of
     the crisis flow (grounding, the safety plan)."""
     pending = tracker.get_slot("safety_check_pending")
     if pending and pending != "light_check":
         return True
-    return _last_reply(tracker) in SAFETY_REPLIES
+    return last_reply(tracker) in SAFETY_REPLIES
 
 
 def misunderstandings_in_a_row(tracker: Tracker) -> int:
@@ -66,4 +59,3 @@ class ActionFallback(Action):
         else:
             dispatcher.utter_message(response="utter_please_rephrase")
         return []
-

@@ -240,6 +240,23 @@ class ActionRedFlagResponse(Action):
         ]
 
 
+# The safety plan's steps, in order: a typed answer to one brings the next.
+SAFETY_PLAN = (
+    "utter_safety_plan_start",
+    "utter_safety_plan_calm",
+    "utter_safety_plan_safer",
+    "utter_safety_plan_done",
+)
+
+
+def last_reply(tracker: Tracker) -> str | None:
+    """The response the bot's last message came from (Rasa marks it on every message)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            return (event.get("metadata") or {}).get("utter_action")
+    return None
+
+
 def _intent(tracker: Tracker) -> str | None:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name")
 
@@ -263,7 +280,11 @@ class ActionSafetyFollowup(Action):
         return step(dispatcher, tracker, contacts, fill, answer, detail)
 
     def _done(self, dispatcher, tracker, contacts, fill, answer, detail) -> list[EventType]:
-        """Nothing is pending (the flow ended, or a recheck): stay, and keep help close."""
+        """Nothing is pending: the next step of the safety plan, or stay and keep help close."""
+        previous = last_reply(tracker)
+        if previous in SAFETY_PLAN[:-1] and answer != "deny":
+            dispatcher.utter_message(response=SAFETY_PLAN[SAFETY_PLAN.index(previous) + 1])
+            return [SlotSet("safety_check_pending", None)]
         dispatcher.utter_message(response="utter_safety_still_here", **fill)
         return [SlotSet("safety_check_pending", None)]
 

@@ -299,7 +299,7 @@ class WeeklyCheckOut(BaseModel):
 class SafetyEventIn(BaseModel):
     # Anything besides user_id and kind (e.g. message text) is dropped, never stored.
     user_id: UserId
-    kind: Annotated[str, StringConstraints(pattern=r"^(crisis|red_flag:[a-z0-9_]{1,40})$")]
+    kind: Annotated[str, StringConstraints(pattern=r"^(crisis|overdose|red_flag:[a-z0-9_]{1,40})$")]
 
 
 class SafetyEventOut(BaseModel):

@@ -25,6 +25,9 @@ TEXT_FILES = {
     NONE: "near_miss.txt",
 }
 RED_FLAG_FILE = "red_flag.yml"
+# Development sets written later by other authors, without seeing the patterns or the
+# corpus ({text, kind, category?} entries): once read to find gaps, they are corpus too.
+DEV_FILES = "dev_*.yml"
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,12 @@ def load_corpus(directory: Path | None = None) -> list[Example]:
     ]
     flags = yaml.safe_load((directory / RED_FLAG_FILE).read_text(encoding="utf-8")) or []
     examples += [Example(str(c["text"]), "red_flag", str(c["category"])) for c in flags]
+    for path in sorted(directory.glob(DEV_FILES)):
+        for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            category = entry.get("category")
+            examples.append(
+                Example(str(entry["text"]), str(entry["kind"]), str(category) if category else None)
+            )
     return examples
 
 

@@ -688,7 +688,7 @@ def test_red_flag_is_noted_only_after_yes_note_it(recorded, reply) -> None:
     text = flat(all_text(dispatcher))
     if reply == "deny":
         assert text.startswith("If you can't get there yourself, call the emergency number, 999")
-    assert "Would you like me to note today that you had these symptoms?" in text
+    assert "Would you like me to note in your records that you had these symptoms today?" in text
     assert ("Yes, note it", "/affirm") in buttons_of(dispatcher)
     assert ("No, thanks", "/deny") in buttons_of(dispatcher)
     assert pending_after(events) == "red_flag_note:stroke"

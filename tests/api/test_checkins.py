@@ -133,6 +133,14 @@ def test_safety_event_stores_kind_and_time_only(client, alice):
     assert "legs" not in repr(dict(rows[0]))
 
 
+@pytest.mark.parametrize("kind", ["crisis", "overdose", "red_flag:giant_cell_arteritis"])
+def test_every_safety_event_kind_the_bot_records_is_accepted(client, alice, kind):
+    response = client.post(
+        f"{INTERNAL}/safety-events", json={"user_id": alice.user_id, "kind": kind}, headers=SERVICE
+    )
+    assert response.status_code == 201
+
+
 @pytest.mark.parametrize("kind", ["", "other", "red_flag:", "red_flag:Bad Category", "crisis2"])
 def test_safety_event_kind_is_validated(client, alice, kind):
     response = client.post(
