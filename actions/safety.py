@@ -132,42 +132,65 @@ class ActionCrisisResponse(Action):
         return [*_stop_running_flow(), SlotSet("safety_check_pending", "crisis")]
 
 
-class ActionConcernResponse(Action):
+class _LeadContactsAsk:
+    """A reply in three messages: what to do (`lead`), the contacts card, then the question
+    whose answer the follow-up handles (`ask`, with `pending` as the slot's state).
+    Not an Action itself, so that rasa_sdk registers only the concrete replies."""
+
+    action: str
+    lead: str
+    contacts_response: str
+    ask: str
+    pending: str
+    event: str | None = None  # the safety event recorded, if any
+
+    def name(self) -> str:
+        return self.action
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        contacts = Contacts(tracker)
+        dispatcher.utter_message(response=self.lead, **contacts.fill())
+        dispatcher.utter_message(
+            response=self.contacts_response, json_message=contacts.payload, **contacts.fill()
+        )
+        dispatcher.utter_message(response=self.ask)
+        if self.event:
+            record_event(tracker.sender_id, self.event)
+        return [*_stop_running_flow(), SlotSet("safety_check_pending", self.pending)]
+
+
+class ActionConcernResponse(_LeadContactsAsk, Action):
     """Passive or indirect wording: a direct, kind question, with the contacts in the same
     reply (CONTENT.md "Safety" 8)."""
 
-    def name(self) -> str:
-        return "action_concern_response"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        contacts = Contacts(tracker)
-        dispatcher.utter_message(response="utter_concern_acknowledge")
-        dispatcher.utter_message(
-            response="utter_concern_contacts", json_message=contacts.payload, **contacts.fill()
-        )
-        dispatcher.utter_message(response="utter_concern_ask")
-        return [*_stop_running_flow(), SlotSet("safety_check_pending", "concern")]
+    action = "action_concern_response"
+    lead = "utter_concern_acknowledge"
+    contacts_response = "utter_concern_contacts"
+    ask = "utter_concern_ask"
+    pending = "concern"
 
 
-class ActionOverdoseResponse(Action):
+class ActionOverdoseResponse(_LeadContactsAsk, Action):
     """Medical help first, listening lines second (CONTENT.md "Safety" 9)."""
 
-    def name(self) -> str:
-        return "action_overdose_response"
+    action = "action_overdose_response"
+    lead = "utter_overdose"
+    contacts_response = "utter_overdose_contacts"
+    ask = "utter_overdose_ask"
+    pending = "overdose"
+    event = "overdose"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        contacts = Contacts(tracker)
-        dispatcher.utter_message(response="utter_overdose", **contacts.fill())
-        dispatcher.utter_message(
-            response="utter_overdose_contacts", json_message=contacts.payload, **contacts.fill()
-        )
-        dispatcher.utter_message(response="utter_overdose_ask")
-        record_event(tracker.sender_id, "overdose")
-        return [*_stop_running_flow(), SlotSet("safety_check_pending", "overdose")]
+
+class ActionThirdPartyResponse(_LeadContactsAsk, Action):
+    """Someone else is at risk: how to help them, and the same contacts."""
+
+    action = "action_third_party_response"
+    lead = "utter_third_party"
+    contacts_response = "utter_third_party_contacts"
+    ask = "utter_third_party_ask"
+    pending = "third_party"
 
 
 def _perinatal_hint(tracker: Tracker) -> str:
@@ -198,24 +221,6 @@ class ActionHarmOthersResponse(Action):
             *_stop_running_flow(),
             SlotSet("safety_check_pending", f"harm_others{_perinatal_hint(tracker) and ':baby'}"),
         ]
-
-
-class ActionThirdPartyResponse(Action):
-    """Someone else is at risk: how to help them, and the same contacts."""
-
-    def name(self) -> str:
-        return "action_third_party_response"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        contacts = Contacts(tracker)
-        dispatcher.utter_message(response="utter_third_party", **contacts.fill())
-        dispatcher.utter_message(
-            response="utter_third_party_contacts", json_message=contacts.payload, **contacts.fill()
-        )
-        dispatcher.utter_message(response="utter_third_party_ask")
-        return [*_stop_running_flow(), SlotSet("safety_check_pending", "third_party")]
 
 
 def _red_flag_category(tracker: Tracker) -> str | None:

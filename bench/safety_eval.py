@@ -85,6 +85,14 @@ def table(results: list[tuple[Example, str, str | None]]) -> tuple[list[str], li
             if not right_route(kind, e.category, got, c)
         ]
     rows.append(f"| all risk kinds | {risk_total} | {risk_right / risk_total:.1%} | |")
+    for category in sorted({e.category for e, _, _ in by_kind.get("red_flag", [])}):
+        items = [i for i in by_kind["red_flag"] if i[0].category == category]
+        right = [i for i in items if right_route("red_flag", category, i[1], i[2])]
+        exact = [i for i in items if i[2] == category]
+        rows.append(
+            f"| red flag: {category} | {len(items)} | {len(right) / len(items):.0%} | "
+            f"exact category {len(exact)}/{len(items)} |"
+        )
     return rows, misses
 
 

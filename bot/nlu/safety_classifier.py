@@ -6,11 +6,14 @@ second, so the served model can never be older than the corpus). It sees
 the text the patterns see, with idioms and research questions cut out, so an idiom rule
 lowers both layers alike.
 
-Its threshold is chosen on out-of-fold predictions (stratified k-fold over the corpus: a
-development set the model never trained on), never on the blind set: the lowest risk
-score at which no more than MAX_NEAR_MISS_ALARM_RATE of the near misses would alarm, so
-recall comes first within that limit. `python -m bot.nlu.safety_classifier` recomputes
-it and writes data/safety/classifier.yml; a test fails if the file is stale.
+Its thresholds are chosen on out-of-fold predictions (stratified k-fold over the corpus:
+data the model never trained on), never on the blind set, as the lowest risk score that
+keeps near misses within a budget, so recall comes first within it. There are two, for
+the two costs of a false verdict: labels that send someone to emergency or urgent care
+(overdose, red flags) get at most NEAR_MISS_BUDGET["alarm"] of near misses; the others
+(which ask a direct question or give contacts) at most NEAR_MISS_BUDGET["ask"].
+`python -m bot.nlu.safety_classifier` recomputes them and writes
+data/safety/classifier.yml; a test fails if the file is stale.
 """
 
 from __future__ import annotations
@@ -33,8 +36,15 @@ from bot.nlu.safety_patterns import SAFETY_DIR, SafetyMatcher, default_matcher
 SETTINGS_PATH = SAFETY_DIR / "classifier.yml"
 FOLDS = 5
 SEED = 42
-# The most near misses (out of fold) the chosen threshold may send to an alarm.
-MAX_NEAR_MISS_ALARM_RATE = 0.03
+# The share of near misses (out of fold) each threshold may flag.
+NEAR_MISS_BUDGET = {"alarm": 0.015, "ask": 0.03}
+# Labels whose verdict sends someone to emergency or urgent care.
+ALARM_KINDS = ("overdose", "red_flag")
+
+
+def group(label: str) -> str:
+    """Which threshold a label answers to: "alarm" or "ask"."""
+    return "alarm" if label.split(":", 1)[0] in ALARM_KINDS else "ask"
 
 
 def _model() -> Pipeline:
@@ -69,9 +79,11 @@ class Verdict:
 
 
 class SafetyClassifier:
-    def __init__(self, model: Pipeline, threshold: float, matcher: SafetyMatcher) -> None:
+    def __init__(
+        self, model: Pipeline, thresholds: dict[str, float], matcher: SafetyMatcher
+    ) -> None:
         self.model = model
-        self.threshold = threshold
+        self.thresholds = thresholds
         self.matcher = matcher
         self._none = list(model.classes_).index(NONE)
 
@@ -79,7 +91,7 @@ class SafetyClassifier:
     def train(
         cls,
         examples: list[Example] | None = None,
-        threshold: float | None = None,
+        thresholds: dict[str, float] | None = None,
         matcher: SafetyMatcher | None = None,
     ) -> SafetyClassifier:
         matcher = matcher or default_matcher()
@@ -87,9 +99,9 @@ class SafetyClassifier:
         model = _model().fit(
             [classifier_text(e.text, matcher) for e in examples], [e.label for e in examples]
         )
-        if threshold is None:
-            threshold = float(load_settings()["threshold"])
-        return cls(model, threshold, matcher)
+        if thresholds is None:
+            thresholds = {k: float(v) for k, v in load_settings()["thresholds"].items()}
+        return cls(model, thresholds, matcher)
 
     def scores(self, text: str) -> Verdict:
         """The most likely risk label, the risk score, and whether it passes the threshold."""
@@ -99,7 +111,7 @@ class SafetyClassifier:
         """As `scores`, for text the matcher has already cut (SafetyMatch.cut_text)."""
         probabilities = self.model.predict_proba([cut_text])[0]
         found = _verdict(probabilities, list(self.model.classes_), self._none)
-        return Verdict(found.label, found.risk, found.risk >= self.threshold)
+        return Verdict(found.label, found.risk, found.risk >= self.thresholds[group(found.label)])
 
 
 def _verdict(probabilities: np.ndarray, classes: list[str], none_index: int) -> Verdict:
@@ -128,29 +140,44 @@ def out_of_fold(
     return [v for v in verdicts if v is not None]
 
 
-def choose_threshold(examples: list[Example], verdicts: list[Verdict]) -> float:
-    """The lowest risk score at which at most MAX_NEAR_MISS_ALARM_RATE of near misses alarm."""
-    pairs = zip(examples, verdicts, strict=True)
-    near = sorted((v.risk for e, v in pairs if e.kind == NONE), reverse=True)
-    allowed = int(MAX_NEAR_MISS_ALARM_RATE * len(near))
-    # Just above the (allowed + 1)-th highest near-miss score.
-    return round(min(0.99, near[allowed] + 1e-3), 3) if len(near) > allowed else 0.5
+def choose_thresholds(examples: list[Example], verdicts: list[Verdict]) -> dict[str, float]:
+    """Per group, the lowest risk score at which near misses stay within its budget."""
+    thresholds = {}
+    for name, budget in NEAR_MISS_BUDGET.items():
+        near = sorted(
+            (
+                v.risk
+                for e, v in zip(examples, verdicts, strict=True)
+                if e.kind == NONE and group(v.label) == name
+            ),
+            reverse=True,
+        )
+        allowed = int(budget * sum(e.kind == NONE for e in examples))
+        # Just above the (allowed + 1)-th highest near-miss score of the group.
+        thresholds[name] = round(min(0.99, near[allowed] + 1e-3), 3) if len(near) > allowed else 0.5
+    return thresholds
 
 
-def evaluate(examples: list[Example], verdicts: list[Verdict], threshold: float) -> dict[str, Any]:
-    """Recall per kind (any risk verdict / the right kind) and near-miss alarms."""
+def evaluate(
+    examples: list[Example], verdicts: list[Verdict], thresholds: dict[str, float]
+) -> dict[str, Any]:
+    """Per kind: share flagged, and flagged with the right label; near misses flagged."""
     report: dict[str, Any] = {}
+    flags = [v.risk >= thresholds[group(v.label)] for v in verdicts]
     for kind in sorted({e.kind for e in examples}):
-        pairs = [(e, v) for e, v in zip(examples, verdicts, strict=True) if e.kind == kind]
-        flagged = [(e, v) for e, v in pairs if v.risk >= threshold]
+        rows = [
+            (e, v, f) for e, v, f in zip(examples, verdicts, flags, strict=True) if e.kind == kind
+        ]
         if kind == NONE:
-            report[kind] = {"n": len(pairs), "alarms": round(len(flagged) / len(pairs), 3)}
+            report[kind] = {"n": len(rows)}
+            for name in NEAR_MISS_BUDGET:
+                flagged = sum(f and group(v.label) == name for _, v, f in rows)
+                report[kind][name] = round(flagged / len(rows), 3)
             continue
-        right = [(e, v) for e, v in flagged if v.label == e.label]
         report[kind] = {
-            "n": len(pairs),
-            "flagged": round(len(flagged) / len(pairs), 3),
-            "right_label": round(len(right) / len(pairs), 3),
+            "n": len(rows),
+            "flagged": round(sum(f for _, _, f in rows) / len(rows), 3),
+            "right_label": round(sum(f and v.label == e.label for e, v, f in rows) / len(rows), 3),
         }
     return report
 
@@ -164,12 +191,12 @@ def tune(examples: list[Example] | None = None) -> dict[str, Any]:
     matcher = default_matcher()
     examples = load_corpus() if examples is None else examples
     verdicts = out_of_fold(examples, matcher)
-    threshold = choose_threshold(examples, verdicts)
+    thresholds = choose_thresholds(examples, verdicts)
     return {
-        "threshold": threshold,
+        "thresholds": thresholds,
         "folds": FOLDS,
         "corpus_size": len(examples),
-        "cross_validation": evaluate(examples, verdicts, threshold),
+        "cross_validation": evaluate(examples, verdicts, thresholds),
     }
 
 
@@ -177,8 +204,9 @@ def main() -> int:
     settings = tune()
     header = (
         "# Written by `python -m bot.nlu.safety_classifier` from data/safety/corpus/: the\n"
-        "# threshold chosen on out-of-fold predictions, and the cross-validated figures at it\n"
-        "# (flagged: risk at or above the threshold; right_label: and the right kind).\n"
+        "# thresholds chosen on out-of-fold predictions, and the cross-validated figures at\n"
+        "# them (flagged: risk at or above the label's threshold; right_label: and the right\n"
+        "# label; near misses: the share flagged with an alarm label or an ask label).\n"
     )
     SETTINGS_PATH.write_text(header + yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
     print(yaml.safe_dump(settings, sort_keys=False))

@@ -78,6 +78,11 @@ def tracker_after(bot_action: str, pending: str | None, typed: str = "asdf qwert
         {"event": "action", "name": "action_listen"},
         {"event": "user", "text": typed, "parse_data": unread},
     ]
+    return tracker_with(events, pending, unread)
+
+
+def tracker_with(events: list[dict], pending: str | None, unread: dict) -> Tracker:
+    """A tracker whose latest message is `unread`, with the safety slot at `pending`."""
     return Tracker.from_dict(
         {
             "sender_id": "u1",
@@ -172,18 +177,7 @@ async def test_two_unread_messages_in_a_crisis_still_get_safety_replies_not_the_
         {"event": "action", "name": "action_listen"},
         {"event": "user", "text": "zzz", "parse_data": unread},
     ]
-    tracker = Tracker.from_dict(
-        {
-            "sender_id": "u1",
-            "slots": {"safety_check_pending": "crisis"},
-            "events": events,
-            "paused": False,
-            "latest_message": unread,
-            "followup_action": None,
-            "active_loop": {},
-            "latest_action_name": "action_listen",
-        }
-    )
+    tracker = tracker_with(events, "crisis", unread)
     dispatcher, _ = await fallback_reply(tracker)
     assert "utter_topic_menu" not in {m.get("response") for m in dispatcher.messages}
     assert said(dispatcher.messages[0]).startswith("Please call the emergency number, 999 now")
@@ -191,8 +185,8 @@ async def test_two_unread_messages_in_a_crisis_still_get_safety_replies_not_the_
 
 async def test_after_no_to_the_recheck_unread_text_is_not_asked_about_ending_their_life_again():
     # light check "Not really" -> action_safety_recheck (slot "recheck") -> "No, I'm not" ->
-    # the rule answers with utter_recheck_ok ("What would you like to do now?"). The safety
-    # question has been answered; later unread text gets the ordinary fallback.
+    # the follow-up answers with utter_recheck_ok and clears the slot. The safety question
+    # has been answered; later unread text gets the ordinary fallback.
     unread = {
         "intent": {"name": "nlu_fallback", "confidence": 0.3},
         "entities": [],
@@ -214,18 +208,7 @@ async def test_after_no_to_the_recheck_unread_text_is_not_asked_about_ending_the
         {"event": "action", "name": "action_listen"},
         {"event": "user", "text": "hmm ok", "parse_data": unread},
     ]
-    tracker = Tracker.from_dict(
-        {
-            "sender_id": "u1",
-            "slots": {"safety_check_pending": None},
-            "events": events,
-            "paused": False,
-            "latest_message": unread,
-            "followup_action": None,
-            "active_loop": {},
-            "latest_action_name": "action_listen",
-        }
-    )
+    tracker = tracker_with(events, None, unread)
     dispatcher, _ = await fallback_reply(tracker)
     text = " ".join(said(m) for m in dispatcher.messages)
     assert "thoughts of ending your life" not in text

@@ -1,11 +1,12 @@
-"""The learned safety classifier: trained on the corpus alone, threshold from cross-validation."""
+"""The learned safety classifier: trained on the corpus alone, thresholds from
+cross-validation."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot.nlu.safety_classifier import (
-    MAX_NEAR_MISS_ALARM_RATE,
+    NEAR_MISS_BUDGET,
     SafetyClassifier,
     load_settings,
     tune,
@@ -18,15 +19,16 @@ def classifier() -> SafetyClassifier:
     return SafetyClassifier.train()
 
 
-def test_the_committed_threshold_is_the_one_cross_validation_chooses_today() -> None:
+def test_the_committed_thresholds_are_the_ones_cross_validation_chooses_today() -> None:
     # data/safety/classifier.yml goes stale when the corpus or the patterns change:
     # rerun `python -m bot.nlu.safety_classifier` then.
     assert load_settings() == tune()
 
 
-def test_the_threshold_keeps_near_miss_alarms_within_the_limit_out_of_fold() -> None:
-    figures = load_settings()["cross_validation"]
-    assert figures["none"]["alarms"] <= MAX_NEAR_MISS_ALARM_RATE
+def test_the_thresholds_keep_near_misses_within_their_budgets_out_of_fold() -> None:
+    figures = load_settings()["cross_validation"]["none"]
+    for name, budget in NEAR_MISS_BUDGET.items():
+        assert figures[name] <= budget
 
 
 def test_it_learns_every_kind_of_the_corpus(classifier: SafetyClassifier) -> None:
