@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
 
-from actions.safety import SAFETY_PLAN, ActionSafetyFollowup, last_reply
+from actions.safety import ActionSafetyFollowup, last_reply
 
 MISUNDERSTOOD = {"nlu_fallback", "out_of_scope"}
 # The safety conversation's own replies: a typed reply right after one stays in it.
 SAFETY_REPLIES = {
     "utter_grounding",
     "utter_safety_plan",
-    *SAFETY_PLAN,
+    "utter_safety_plan_done",
     "utter_still_here",
     "utter_glad_it_helped",
     "utter_crisis_safe",

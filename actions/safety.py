@@ -245,13 +245,8 @@ class ActionRedFlagResponse(Action):
         ]
 
 
-# The safety plan's steps, in order: a typed answer to one brings the next.
-SAFETY_PLAN = (
-    "utter_safety_plan_start",
-    "utter_safety_plan_calm",
-    "utter_safety_plan_safer",
-    "utter_safety_plan_done",
-)
+# The safety plan's answers (safety_plan_form), shown back once and then cleared.
+PLAN_SLOTS = ("plan_person", "plan_calm", "plan_safer")
 
 
 def last_reply(tracker: Tracker) -> str | None:
@@ -285,11 +280,7 @@ class ActionSafetyFollowup(Action):
         return step(dispatcher, tracker, contacts, fill, answer, detail)
 
     def _done(self, dispatcher, tracker, contacts, fill, answer, detail) -> list[EventType]:
-        """Nothing is pending: the next step of the safety plan, or stay and keep help close."""
-        previous = last_reply(tracker)
-        if previous in SAFETY_PLAN[:-1] and answer != "deny":
-            dispatcher.utter_message(response=SAFETY_PLAN[SAFETY_PLAN.index(previous) + 1])
-            return [SlotSet("safety_check_pending", None)]
+        """Nothing is pending: stay, and keep help close."""
         dispatcher.utter_message(response="utter_safety_still_here", **fill)
         return [SlotSet("safety_check_pending", None)]
 
@@ -385,6 +376,22 @@ class ActionSafetyFollowup(Action):
         else:
             dispatcher.utter_message(response="utter_red_flag_not_noted")
         return [SlotSet("safety_check_pending", None)]
+
+
+class ActionSafetyPlanDone(Action):
+    """Shows the plan back once, then forgets it: the answers are not kept."""
+
+    def name(self) -> str:
+        return "action_safety_plan_done"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        answers = {slot: " ".join(str(tracker.get_slot(slot) or "").split()) for slot in PLAN_SLOTS}
+        # A typed "{" would otherwise read as a placeholder in the response.
+        answers = {slot: text.replace("{", "(").replace("}", ")") for slot, text in answers.items()}
+        dispatcher.utter_message(response="utter_safety_plan_done", **answers)
+        return [SlotSet(slot, None) for slot in PLAN_SLOTS]
 
 
 class ActionSafetyRecheck(Action):

@@ -78,6 +78,8 @@ RED_FLAG_CATEGORY_ENTITY = "red_flag_category"
 IDIOM_ENTITY = "idiom"
 # DIET guesses the net may turn into a light check when it has seen an idiom.
 _SOFTENABLE_INTENTS = {*KIND_RANK, "nlu_fallback", "out_of_scope", None}
+# Verdicts about who is at risk; see _strongest.
+WHO_KINDS = (THIRD_PARTY, HARM_OTHERS)
 # The classifier's verdict counts only on messages of at least this many words.
 MIN_CLASSIFIER_WORDS = 2
 # DIET (trained on data/nlu/safety.yml too) is not a safety layer; a crisis guess this
@@ -240,7 +242,10 @@ def _strongest(
     if learned is not None and learned.kind != NONE and learned.flagged:
         # The classifier alone never starts the full crisis flow: it asks directly.
         kind = CONCERN if learned.kind == CRISIS else learned.kind
-        candidates.append((kind, learned.category))
+        # Whose crisis it is, the classifier cannot overrule: with a pattern verdict, its
+        # guess of someone else's crisis or of harm to others does not count.
+        if not (candidates and kind in WHO_KINDS):
+            candidates.append((kind, learned.category))
     if not candidates:
         return None, None
     return min(candidates, key=lambda c: KIND_RANK.index(c[0]))

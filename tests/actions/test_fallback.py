@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -127,19 +126,6 @@ async def test_typed_text_after_the_grounding_exercise_stays_in_the_safety_conve
     text = said(dispatcher.messages[0])
     assert text.startswith("I'm here with you.")
     assert "call the emergency number, 999" in text
-
-
-@pytest.mark.parametrize(
-    ("step", "typed", "next_step"),
-    [
-        ("utter_safety_plan_start", "my nan i guess", "utter_safety_plan_calm"),
-        ("utter_safety_plan_calm", "my cat and the radio", "utter_safety_plan_safer"),
-        ("utter_safety_plan_safer", "give my pills to my sister", "utter_safety_plan_done"),
-    ],
-)
-async def test_each_typed_answer_in_the_safety_plan_brings_its_next_step(step, typed, next_step):
-    dispatcher, _ = await fallback_reply(tracker_after(step, None, typed))
-    assert [m.get("response") for m in dispatcher.messages] == [next_step]
 
 
 async def test_typed_text_after_the_finished_safety_plan_stays_in_the_safety_conversation():

@@ -20,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import api_client
 from actions import safety as safety_actions
 from actions.safety import (
+    PLAN_SLOTS,
     ActionConcernResponse,
     ActionCrisisResponse,
     ActionHarmOthersResponse,
@@ -27,6 +28,7 @@ from actions.safety import (
     ActionOverdoseResponse,
     ActionRedFlagResponse,
     ActionSafetyFollowup,
+    ActionSafetyPlanDone,
     ActionSafetyRecheck,
     ActionSetLocale,
     ActionThirdPartyResponse,
@@ -732,3 +734,16 @@ def test_harm_others_names_the_gp_once_in_every_country(country) -> None:
     text = flat(render(dispatcher.messages[0]))
     assert "your GP, or your GP" not in text
     assert "{" not in text
+
+
+def test_the_safety_plan_is_shown_back_once_then_forgotten() -> None:
+    tracker = make_tracker(intent="deny", text="no")
+    tracker.slots.update(
+        {"plan_person": "my nan", "plan_calm": "the {radio}", "plan_safer": "pills to my sister"}
+    )
+    dispatcher, events = run(ActionSafetyPlanDone(), tracker)
+    message = dispatcher.messages[0]
+    assert message["response"] == "utter_safety_plan_done"
+    assert (message["plan_person"], message["plan_calm"]) == ("my nan", "the (radio)")
+    assert message["plan_safer"] == "pills to my sister"
+    assert [(e["name"], e["value"]) for e in events] == [(slot, None) for slot in PLAN_SLOTS]

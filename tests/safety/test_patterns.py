@@ -56,8 +56,9 @@ def test_indirect_wording_gets_at_least_a_concern(matcher: SafetyMatcher) -> Non
     missed = []
     for text in _texts("concern"):
         found = matcher.match(text)
-        if found.kind != "crisis" and not found.concern:
-            missed.append(text)
+        # The crisis flow, or the concern's question: never a reply about someone else.
+        if not (found.kind == "crisis" or (found.kind is None and found.concern)):
+            missed.append((text, found.kind))
     assert missed == []
 
 
