@@ -6,6 +6,7 @@ safety classifier is trained on it. Blind sets (tests/safety_blind/) are never r
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,10 @@ import yaml
 from bot.nlu.safety_patterns import SAFETY_DIR
 
 CORPUS_DIR = SAFETY_DIR / "corpus"
+NLU_DIR = SAFETY_DIR.parent / "nlu"
+# NLU intents whose examples are safety messages, so never everyday ones.
+SAFETY_NLU_INTENTS = frozenset({"crisis", "red_flag"})
+_ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
 NONE = "none"
 # Plain-text files, one message a line: which kind each holds.
 TEXT_FILES = {
@@ -71,3 +76,21 @@ def load_corpus(directory: Path | None = None) -> list[Example]:
 
 def by_kind(examples: list[Example], kind: str) -> list[Example]:
     return [e for e in examples if e.kind == kind]
+
+
+def everyday_examples(directory: Path | None = None) -> list[Example]:
+    """What people ordinarily say to Cadence (the NLU examples of every other intent), as
+    examples of no risk: without them the classifier has only near misses for "none" and
+    reads "I want to do a check-in" like "I want to ..." of a crisis."""
+    examples = []
+    for path in sorted(Path(directory or NLU_DIR).glob("*.yml")):
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            intent = block.get("intent")
+            if not intent or intent in SAFETY_NLU_INTENTS:
+                continue
+            for line in str(block.get("examples") or "").splitlines():
+                text = line.strip().removeprefix("- ").strip()
+                if text:
+                    examples.append(Example(_ANNOTATION.sub(lambda m: m[1] or m[2], text), NONE))
+    return examples
+

@@ -45,3 +45,17 @@ def test_it_learns_every_kind_of_the_corpus(classifier: SafetyClassifier) -> Non
 def test_it_reads_the_text_with_idioms_cut_out(classifier: SafetyClassifier) -> None:
     assert not classifier.scores("this pain is killing me").flagged
     assert not classifier.scores("I'm dying to know what causes fibro fog").flagged
+
+
+def test_everyday_messages_are_not_read_as_risk_out_of_fold() -> None:
+    # "I want to do a check-in" was read as "I want to ..." of a crisis before the
+    # classifier learnt from what people ordinarily say.
+    figures = load_settings()["cross_validation"]["everyday"]
+    assert figures["alarm"] + figures["ask"] <= 0.01
+
+
+@pytest.mark.parametrize(
+    "text", ["I want to do a check-in", "stop the check-in", "can you suggest something", "hi"]
+)
+def test_ordinary_requests_get_no_verdict(classifier: SafetyClassifier, text: str) -> None:
+    assert not classifier.scores(text).flagged
