@@ -94,15 +94,11 @@ class Contacts:
     def __init__(self, tracker: Tracker) -> None:
         code, source = resolve_country(tracker)
         self.code, self.entry = helpline_set(code)
-        self.sentence = country_sentence(self.code, self.entry, source)
-        self.lines = contact_lines(self.entry)
         self.payload = helplines_payload(self.code, self.entry)
-
-    def fill(self) -> dict[str, Any]:
-        """Every placeholder a safety response may use."""
-        return {
-            "contact_lines": self.lines,
-            "country_sentence": self.sentence,
+        # Every placeholder a safety response may use.
+        self.phrases: dict[str, str] = {
+            "contact_lines": contact_lines(self.entry),
+            "country_sentence": country_sentence(self.code, self.entry, source),
             "emergency_phrase": emergency_phrase(self.entry),
             "urgent_phrase": urgent_phrase(self.entry),
             "poisons_phrase": poisons_phrase(self.entry),
@@ -114,7 +110,7 @@ def _crisis_reply(dispatcher: CollectingDispatcher, contacts: Contacts, acknowle
     if acknowledge:
         dispatcher.utter_message(response="utter_crisis_acknowledge")
     dispatcher.utter_message(
-        response="utter_crisis_contacts", json_message=contacts.payload, **contacts.fill()
+        response="utter_crisis_contacts", json_message=contacts.payload, **contacts.phrases
     )
     dispatcher.utter_message(response="utter_crisis_offer")
     dispatcher.utter_message(response="utter_crisis_ask_safe")
@@ -151,9 +147,9 @@ class _LeadContactsAsk:
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         contacts = Contacts(tracker)
-        dispatcher.utter_message(response=self.lead, **contacts.fill())
+        dispatcher.utter_message(response=self.lead, **contacts.phrases)
         dispatcher.utter_message(
-            response=self.contacts_response, json_message=contacts.payload, **contacts.fill()
+            response=self.contacts_response, json_message=contacts.payload, **contacts.phrases
         )
         dispatcher.utter_message(response=self.ask)
         if self.event:
@@ -193,10 +189,14 @@ class ActionThirdPartyResponse(_LeadContactsAsk, Action):
     pending = "third_party"
 
 
+# Who else can help a parent with frightening thoughts about their baby.
+PERINATAL_HINT = ", midwife or health visitor"
+
+
 def _perinatal_hint(tracker: Tracker) -> str:
     text = ((tracker.latest_message or {}).get("text") or "").lower()
     if re.search(r"\b(?:baby|babies|newborn|infant|pregnan\w*|postnatal|post-natal)\b", text):
-        return ", midwife or health visitor"
+        return PERINATAL_HINT
     return ""
 
 
@@ -210,16 +210,17 @@ class ActionHarmOthersResponse(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         contacts = Contacts(tracker)
+        hint = _perinatal_hint(tracker)
         dispatcher.utter_message(
             response="utter_harm_others",
-            perinatal_hint=_perinatal_hint(tracker),
+            perinatal_hint=hint,
             json_message=contacts.payload,
-            **contacts.fill(),
+            **contacts.phrases,
         )
         dispatcher.utter_message(response="utter_harm_others_ask")
         return [
             *_stop_running_flow(),
-            SlotSet("safety_check_pending", f"harm_others{_perinatal_hint(tracker) and ':baby'}"),
+            SlotSet("safety_check_pending", f"harm_others{hint and ':baby'}"),
         ]
 
 
@@ -237,7 +238,7 @@ class ActionRedFlagResponse(Action):
     ) -> list[EventType]:
         category = _red_flag_category(tracker)
         response = f"utter_red_flag_{category}" if category else "utter_red_flag_general"
-        dispatcher.utter_message(response=response, **Contacts(tracker).fill())
+        dispatcher.utter_message(response=response, **Contacts(tracker).phrases)
         # Nothing is recorded yet: the event is kept only if the user agrees (followup).
         return [
             *_stop_running_flow(),
@@ -275,17 +276,16 @@ class ActionSafetyFollowup(Action):
         kind, _, detail = pending.partition(":")
         answer = _intent(tracker)
         contacts = Contacts(tracker)
-        fill = contacts.fill()
         step = getattr(self, f"_{kind}", self._done)
-        return step(dispatcher, tracker, contacts, fill, answer, detail)
+        return step(dispatcher, tracker, contacts, answer, detail)
 
-    def _done(self, dispatcher, tracker, contacts, fill, answer, detail) -> list[EventType]:
+    def _done(self, dispatcher, tracker, contacts, answer, detail) -> list[EventType]:
         """Nothing is pending: stay, and keep help close."""
-        dispatcher.utter_message(response="utter_safety_still_here", **fill)
+        dispatcher.utter_message(response="utter_safety_still_here", **contacts.phrases)
         return [SlotSet("safety_check_pending", None)]
 
     # Each step returns the events; `answer` is the intent of the reply.
-    def _crisis(self, dispatcher, tracker, contacts, fill, answer, detail) -> list[EventType]:
+    def _crisis(self, dispatcher, tracker, contacts, answer, detail) -> list[EventType]:
         if answer == "affirm":
             dispatcher.utter_message(response="utter_crisis_safe")
             return [SlotSet("safety_check_pending", None)]
@@ -293,12 +293,12 @@ class ActionSafetyFollowup(Action):
             dispatcher.utter_message(response="utter_safety_recheck")
             return [SlotSet("safety_check_pending", "recheck")]
         # Not safe, or anything but a clear "safe": emergency number first, stay.
-        dispatcher.utter_message(response="utter_crisis_not_safe", **fill)
+        dispatcher.utter_message(response="utter_crisis_not_safe", **contacts.phrases)
         dispatcher.utter_message(json_message=contacts.payload)
         dispatcher.utter_message(response="utter_crisis_not_safe_offer")
         return [SlotSet("safety_check_pending", "crisis")]
 
-    def _concern(self, dispatcher, tracker, contacts, fill, answer, detail) -> list[EventType]:
+    def _concern(self, dispatcher, tracker, contacts, answer, detail) -> list[EventType]:
         if answer in ("affirm", "crisis", "concern"):
             _crisis_reply(dispatcher, contacts, acknowledge=True)
             record_event(tracker.sender_id, "crisis")
@@ -309,67 +309,65 @@ class ActionSafetyFollowup(Action):
         dispatcher.utter_message(response="utter_concern_ask_again")
         return [SlotSet("safety_check_pending", "concern")]
 
-    def _recheck(self, dispatcher, tracker, contacts, fill, answer, detail) -> list[EventType]:
+    def _recheck(self, dispatcher, tracker, contacts, answer, detail) -> list[EventType]:
         """The answer to "are you having any thoughts of hurting yourself?"."""
         if answer in ("affirm", "crisis", "concern"):
-            return self._concern(dispatcher, tracker, contacts, fill, answer, detail)
+            return self._concern(dispatcher, tracker, contacts, answer, detail)
         if answer in ("deny", "misunderstood"):
             dispatcher.utter_message(response="utter_recheck_ok")
             return [SlotSet("safety_check_pending", None)]
         dispatcher.utter_message(response="utter_concern_ask_again")
         return [SlotSet("safety_check_pending", "recheck")]
 
-    def _overdose(self, dispatcher, tracker, contacts, fill, answer, detail) -> list[EventType]:
+    def _overdose(self, dispatcher, tracker, contacts, answer, detail) -> list[EventType]:
         if answer == "affirm":
             dispatcher.utter_message(response="utter_overdose_go")
             return [SlotSet("safety_check_pending", None)]
         if answer == "deny":
-            dispatcher.utter_message(response="utter_overdose_cant", **fill)
+            dispatcher.utter_message(response="utter_overdose_cant", **contacts.phrases)
             return [SlotSet("safety_check_pending", "overdose")]
         # "I feel fine", "I'm safe", "you misread that": the advice stands.
-        dispatcher.utter_message(response="utter_overdose_feeling_fine", **fill)
+        dispatcher.utter_message(response="utter_overdose_feeling_fine", **contacts.phrases)
         return [SlotSet("safety_check_pending", "overdose")]
 
-    def _harm_others(self, dispatcher, tracker, contacts, fill, answer, detail) -> list[EventType]:
+    def _harm_others(self, dispatcher, tracker, contacts, answer, detail) -> list[EventType]:
         if answer == "deny" or answer == "misunderstood":
-            hint = ", midwife or health visitor" if detail == "baby" else ""
+            hint = PERINATAL_HINT if detail == "baby" else ""
             dispatcher.utter_message(
-                response="utter_harm_others_no_danger", perinatal_hint=hint, **fill
+                response="utter_harm_others_no_danger", perinatal_hint=hint, **contacts.phrases
             )
             dispatcher.utter_message(json_message=contacts.payload)
             return [SlotSet("safety_check_pending", None)]
-        dispatcher.utter_message(response="utter_harm_others_danger", **fill)
+        dispatcher.utter_message(response="utter_harm_others_danger", **contacts.phrases)
         return [SlotSet("safety_check_pending", None)]
 
-    def _third_party(self, dispatcher, tracker, contacts, fill, answer, detail) -> list[EventType]:
+    def _third_party(self, dispatcher, tracker, contacts, answer, detail) -> list[EventType]:
         if answer in ("deny", "misunderstood"):
             dispatcher.utter_message(response="utter_third_party_no_danger")
             return [SlotSet("safety_check_pending", None)]
-        dispatcher.utter_message(response="utter_third_party_danger", **fill)
+        dispatcher.utter_message(response="utter_third_party_danger", **contacts.phrases)
         return [SlotSet("safety_check_pending", None)]
 
-    def _red_flag(self, dispatcher, tracker, contacts, fill, answer, detail) -> list[EventType]:
+    def _red_flag(self, dispatcher, tracker, contacts, answer, detail) -> list[EventType]:
         if answer == "misunderstood":
             about = red_flag_categories().get(detail, {}).get("about", "something like that")
             urgency = red_flag_categories().get(detail, {}).get("urgency")
-            clause = f", or {fill['urgent_phrase']} if it is not an emergency"
+            clause = f", or {contacts.phrases['urgent_phrase']} if it is not an emergency"
             dispatcher.utter_message(
                 response="utter_red_flag_misread",
                 about=about,
                 urgent_clause=clause if urgency == "same_day" else "",
-                **{k: v for k, v in fill.items() if k != "urgent_phrase"},
+                **{k: v for k, v in contacts.phrases.items() if k != "urgent_phrase"},
             )
             return [SlotSet("safety_check_pending", None)]
         if answer == "affirm":
             dispatcher.utter_message(response="utter_red_flag_go")
         else:
-            dispatcher.utter_message(response="utter_red_flag_cant", **fill)
+            dispatcher.utter_message(response="utter_red_flag_cant", **contacts.phrases)
         dispatcher.utter_message(response="utter_red_flag_note_offer")
         return [SlotSet("safety_check_pending", f"red_flag_note:{detail}")]
 
-    def _red_flag_note(
-        self, dispatcher, tracker, contacts, fill, answer, detail
-    ) -> list[EventType]:
+    def _red_flag_note(self, dispatcher, tracker, contacts, answer, detail) -> list[EventType]:
         if answer == "affirm":
             record_event(tracker.sender_id, f"red_flag:{detail}")
             dispatcher.utter_message(response="utter_red_flag_noted")

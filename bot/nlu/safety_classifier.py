@@ -61,7 +61,7 @@ def _model() -> Pipeline:
 
 def classifier_text(text: str, matcher: SafetyMatcher) -> str:
     """What the classifier reads: the patterns' normal form with exclusions cut out."""
-    return matcher.match(text).cut_text
+    return matcher.cut_form(text)
 
 
 @dataclass(frozen=True)

@@ -76,8 +76,8 @@ KIND_RANK = (OVERDOSE, CRISIS, HARM_OTHERS, THIRD_PARTY, RED_FLAG, CONCERN)
 SAFETY_INTENTS = frozenset({*KIND_RANK, LIGHT_CHECK_INTENT})
 RED_FLAG_CATEGORY_ENTITY = "red_flag_category"
 IDIOM_ENTITY = "idiom"
-# DIET guesses the net may turn into a light check when it has seen an idiom.
-_SOFTENABLE_INTENTS = {*KIND_RANK, "nlu_fallback", "out_of_scope", None}
+# DIET's answers that say it found no intent.
+_NO_GUESS = frozenset({"nlu_fallback", None})
 # Verdicts about who is at risk; see _strongest.
 WHO_KINDS = (THIRD_PARTY, HARM_OTHERS)
 # The classifier's verdict counts only on messages of at least this many words.
@@ -94,7 +94,7 @@ class SafetyNet(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
-            # path to the patterns file; None -> data/safety/patterns.yml in the repo
+            # a patterns file or folder; None -> data/safety/patterns/ in the repo
             "patterns_path": None,
         }
 
@@ -152,23 +152,19 @@ class SafetyNet(GraphComponent):
             self._force_intent(message, kind)
             if kind == RED_FLAG and category:
                 self._add_entity(message, RED_FLAG_CATEGORY_ENTITY, category, text)
-        elif found.idioms and original_name in SAFETY_INTENTS | {"nlu_fallback", None}:
-            self._add_entity(message, IDIOM_ENTITY, found.idioms[0], text)
-            if found.light_check:
-                self._force_intent(message, LIGHT_CHECK_INTENT)
-            else:
-                # "dying to know", "suicide rates": not distress, so no "are you OK?".
-                name, confidence = _best_other_intent(message)
-                self._force_intent(message, name, confidence)
-            softened = True
-        elif found.idioms:
-            self._add_entity(message, IDIOM_ENTITY, found.idioms[0], text)
-        elif original_name in SAFETY_INTENTS:
-            # DIET's own safety guess with neither layer agreeing ("im so tierd"): the
-            # safety verdict is the layers', so take DIET's best other intent.
-            name, confidence = _best_other_intent(message)
-            self._force_intent(message, name, confidence)
-            softened = True
+        else:
+            if found.idioms:
+                self._add_entity(message, IDIOM_ENTITY, found.idioms[0], text)
+            # With no verdict, DIET's own safety guess gives way ("im so tierd"): the verdict
+            # is the layers'. After an idiom, so does a guess DIET could not make at all.
+            if original_name in SAFETY_INTENTS or (found.idioms and original_name in _NO_GUESS):
+                if found.idioms and found.light_check:
+                    self._force_intent(message, LIGHT_CHECK_INTENT)
+                else:
+                    # "dying to know", "suicide rates": not distress, so no "are you OK?".
+                    name, confidence = _best_other_intent(message)
+                    self._force_intent(message, name, confidence)
+                softened = True
 
         if kind is not None or softened:
             logger.info(

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from bot.nlu.normalise import compile_corrections, variants
+from bot.nlu.normalise import compile_corrections, normalise, variants
 
 OVERDOSE = "overdose"
 CRISIS = "crisis"
@@ -178,6 +178,12 @@ class SafetyMatcher:
                 seen.append(rule)
                 text = regex.sub(_CUT, text)
         return text
+
+    def cut_form(self, text: str) -> str:
+        """The first normal form with every exclusion cut out, without searching any rule:
+        what the classifier reads (equal to ``match(text).cut_text``)."""
+        form = match_form(normalise(text or "", self.corrections))
+        return self._cut(self._cut(form, CRISIS, []), RED_FLAG, [])
 
     def match(self, text: str) -> SafetyMatch:
         forms = [match_form(v) for v in variants(text or "", self.corrections)]

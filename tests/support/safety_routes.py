@@ -7,20 +7,14 @@ from __future__ import annotations
 
 import yaml
 
+from bot.nlu.safety_patterns import load_red_flag_categories
 from tests.support.stack import ROOT
 
 _RESPONSES = yaml.safe_load((ROOT / "bot/domain/safety.yml").read_text(encoding="utf-8"))[
     "responses"
 ]
-RED_FLAG_CATEGORIES = tuple(
-    yaml.safe_load((ROOT / "data/safety/red_flags.yml").read_text(encoding="utf-8"))["categories"]
-)
-URGENCY = {
-    name: entry["urgency"]
-    for name, entry in yaml.safe_load(
-        (ROOT / "data/safety/red_flags.yml").read_text(encoding="utf-8")
-    )["categories"].items()
-}
+URGENCY = load_red_flag_categories()
+RED_FLAG_CATEGORIES = tuple(URGENCY)
 
 
 def _opening(response: str) -> str:
