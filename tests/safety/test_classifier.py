@@ -3,7 +3,11 @@ cross-validation."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+import yaml
 
 from bot.nlu.safety_classifier import (
     NEAR_MISS_BUDGET,
@@ -11,7 +15,9 @@ from bot.nlu.safety_classifier import (
     load_settings,
     tune,
 )
-from bot.nlu.safety_corpus import load_corpus
+from bot.nlu.safety_corpus import everyday_examples, load_corpus
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +65,14 @@ def test_everyday_messages_are_not_read_as_risk_out_of_fold() -> None:
 )
 def test_ordinary_requests_get_no_verdict(classifier: SafetyClassifier, text: str) -> None:
     assert not classifier.scores(text).flagged
+
+
+def test_no_blind_set_message_is_in_the_training_data() -> None:
+    # tests/safety_blind/ is for reporting only: the moment one of its messages is trained
+    # on (corpus or everyday NLU examples), its figures stop meaning "unseen wording".
+    def key(text: str) -> str:
+        return " ".join(re.sub(r"[^a-z ]", "", text.lower()).split())
+
+    blind = yaml.safe_load((ROOT / "tests/safety_blind/blind_set.yml").read_text("utf-8"))
+    trained = {key(e.text) for e in load_corpus() + everyday_examples()}
+    assert [e["text"] for e in blind if key(e["text"]) in trained] == []
