@@ -4,7 +4,11 @@ Every message is sent as the first message of a new conversation through the pub
 (the served model, patterns and classifier), and the route the user sees is compared with
 the one its label asks for (tests/support/safety_routes.py). The blind set
 (tests/safety_blind/blind_set.yml) was written by an author who saw neither the patterns
-nor the corpus; it is only reported on, never used to write patterns or examples.
+nor the corpus; it is only reported on, never used to write patterns or examples. It was
+measured four times in the session that wrote the safety layer, so it is reported as
+"used"; tests/safety_blind/blind_set_v2.yml, written later the same way, is the blind set.
+The development set (tests/safety_dev/external_dev.yml, another outside author) was read to
+find gaps and to choose thresholds, and is reported for comparison.
 
 For each kind: recall (the right route, or for crisis any route with the contacts and a
 direct question) and, for near misses, the share sent to an alarm (the crisis flow,
@@ -30,13 +34,16 @@ from tests.support.stack import ChatClient, Stack
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results" / "safety_eval.md"
-BLIND = ROOT / "tests" / "safety_blind" / "blind_set.yml"
+BLIND_USED = ROOT / "tests" / "safety_blind" / "blind_set.yml"
+BLIND = ROOT / "tests" / "safety_blind" / "blind_set_v2.yml"
+DEVELOPMENT = ROOT / "tests" / "safety_dev" / "external_dev.yml"
 KIND_OF_BLIND = {"near_miss": "none"}
 
 
-def load_blind() -> list[Example]:
+def load_labelled(path: Path) -> list[Example]:
+    """A set written by an outside author ({text, kind, subtype?, category?} entries)."""
     examples = []
-    for entry in yaml.safe_load(BLIND.read_text(encoding="utf-8")):
+    for entry in yaml.safe_load(path.read_text(encoding="utf-8")):
         kind = KIND_OF_BLIND.get(entry["kind"], entry["kind"])
         if kind == "crisis" and entry.get("subtype") == "indirect":
             kind = "concern"  # indirect wording: the direct question is the right route
@@ -59,6 +66,9 @@ def table(results: list[tuple[Example, str, str | None]]) -> tuple[list[str], li
         by_kind[example.kind].append((example, got, category))
     rows, misses = [], []
     risk_total = risk_right = 0
+    # The issue's recall: crisis (direct or indirect), overdose and red flags, where a
+    # direct crisis that gets the direct question with the contacts counts as help given.
+    helped = total = 0
     for kind in sorted(by_kind):
         items = by_kind[kind]
         right = [i for i in items if right_route(kind, i[0].category, i[1], i[2])]
@@ -73,6 +83,12 @@ def table(results: list[tuple[Example, str, str | None]]) -> tuple[list[str], li
             misses += [f"- near miss → {got}: {e.text}" for e, got, _ in alarms + concerns]
             continue
         caught = [i for i in items if i[1] not in ("none", "light_check")]
+        if kind in ("crisis", "concern", "overdose", "red_flag"):
+            total += len(items)
+            helped += sum(
+                right_route(kind, e.category, got, c) or (kind == "crisis" and got == "concern")
+                for e, got, c in items
+            )
         risk_total += len(items)
         risk_right += len(right)
         rows.append(
@@ -85,6 +101,10 @@ def table(results: list[tuple[Example, str, str | None]]) -> tuple[list[str], li
             if not right_route(kind, e.category, got, c)
         ]
     rows.append(f"| all risk kinds | {risk_total} | {risk_right / risk_total:.1%} | |")
+    rows.append(
+        f"| crisis + overdose + red flags, help given | {total} | {helped / total:.1%} | "
+        f"{helped}/{total} |"
+    )
     for category in sorted({e.category for e, _, _ in by_kind.get("red_flag", [])}):
         items = [i for i in by_kind["red_flag"] if i[0].category == category]
         right = [i for i in items if right_route("red_flag", category, i[1], i[2])]
@@ -100,7 +120,12 @@ def main() -> int:
     stack = Stack().start()
     try:
         sections = []
-        for name, examples in (("Blind set", load_blind()), ("Corpus", load_corpus())):
+        for name, examples in (
+            ("Blind set v2 (tests/safety_blind/blind_set_v2.yml)", load_labelled(BLIND)),
+            ("Development set (tests/safety_dev/external_dev.yml)", load_labelled(DEVELOPMENT)),
+            ("Blind set v1, used (tests/safety_blind/blind_set.yml)", load_labelled(BLIND_USED)),
+            ("Corpus", load_corpus()),
+        ):
             rows, misses = table(run(stack, examples))
             sections.append(
                 f"## {name} ({len(examples)} messages, first message of a conversation)\n\n"

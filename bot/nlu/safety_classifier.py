@@ -9,7 +9,8 @@ so an idiom rule lowers both layers alike.
 
 Its thresholds are chosen on out-of-fold predictions (stratified k-fold over the corpus:
 data the model never trained on), never on the blind set, as the lowest risk score that
-keeps near misses within a budget, so recall comes first within it. There are two, for
+keeps near misses within a budget (and everyday messages within a smaller one), so
+recall comes first within it. There are two, for
 the two costs of a false verdict: labels that send someone to emergency or urgent care
 (overdose, red flags) get at most NEAR_MISS_BUDGET["alarm"] of near misses; the others
 (which ask a direct question or give contacts) at most NEAR_MISS_BUDGET["ask"].
@@ -39,6 +40,9 @@ FOLDS = 5
 SEED = 42
 # The share of near misses (out of fold) each threshold may flag.
 NEAR_MISS_BUDGET = {"alarm": 0.015, "ask": 0.03}
+# The share of everyday messages (the NLU examples of other intents) it may flag: a fifth
+# of the near-miss budget, since people send these far more often than near misses.
+EVERYDAY_BUDGET = {name: share / 5 for name, share in NEAR_MISS_BUDGET.items()}
 # Labels whose verdict sends someone to emergency or urgent care.
 ALARM_KINDS = ("overdose", "red_flag")
 
@@ -141,10 +145,15 @@ def out_of_fold(
     return [v for v in verdicts if v is not None]
 
 
-def choose_thresholds(examples: list[Example], verdicts: list[Verdict]) -> dict[str, float]:
-    """Per group, the lowest risk score at which near misses stay within its budget."""
+def choose_thresholds(
+    examples: list[Example],
+    verdicts: list[Verdict],
+    budgets: dict[str, float] = NEAR_MISS_BUDGET,
+) -> dict[str, float]:
+    """Per group, the lowest risk score at which the examples of no risk (near misses, or
+    everyday messages) stay within its budget."""
     thresholds = {}
-    for name, budget in NEAR_MISS_BUDGET.items():
+    for name, budget in budgets.items():
         near = sorted(
             (
                 v.risk
@@ -193,7 +202,9 @@ def tune() -> dict[str, Any]:
     matcher = default_matcher()
     corpus, everyday = load_corpus(), everyday_examples()
     verdicts = out_of_fold(corpus + everyday, matcher)
-    thresholds = choose_thresholds(corpus, verdicts[: len(corpus)])
+    near_miss = choose_thresholds(corpus, verdicts[: len(corpus)])
+    ordinary = choose_thresholds(everyday, verdicts[len(corpus) :], EVERYDAY_BUDGET)
+    thresholds = {name: max(near_miss[name], ordinary[name]) for name in NEAR_MISS_BUDGET}
     figures = evaluate(corpus, verdicts[: len(corpus)], thresholds)
     figures["everyday"] = evaluate(everyday, verdicts[len(corpus) :], thresholds)[NONE]
     return {

@@ -1,7 +1,9 @@
 """The safety corpus in data/safety/corpus/: what each message is and which route it must get.
 
 The corpus is development material: the patterns are written against it and the learned
-safety classifier is trained on it. Blind sets (tests/safety_blind/) are never read here.
+safety classifier is trained on it. Blind sets (tests/safety_blind/) are never read here,
+nor is the development set in tests/safety_dev/ (an outside author's messages, read to find
+gaps and choose thresholds, kept out of training so its figures stay honest).
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ def read_lines(path: Path) -> list[str]:
 def load_corpus(directory: Path | None = None) -> list[Example]:
     directory = Path(directory or CORPUS_DIR)
     examples = [
-        Example(text, kind) for kind, name in TEXT_FILES.items()
+        Example(text, kind)
+        for kind, name in TEXT_FILES.items()
         for text in read_lines(directory / name)
     ]
     flags = yaml.safe_load((directory / RED_FLAG_FILE).read_text(encoding="utf-8")) or []
@@ -93,4 +96,3 @@ def everyday_examples(directory: Path | None = None) -> list[Example]:
                 if text:
                     examples.append(Example(_ANNOTATION.sub(lambda m: m[1] or m[2], text), NONE))
     return examples
-

@@ -55,6 +55,8 @@ class _Rule:
     category: str | None = None
     scope: str = "both"
     light_check: bool = False
+    # an exclusion that still deserves the direct question (a past attempt told as past)
+    ask: bool = False
 
     def search(self, text: str) -> bool:
         return all(regex.search(text) for regex in self.regexes)
@@ -68,6 +70,7 @@ class SafetyMatch:
     category: str | None = None  # red-flag category
     rule_id: str | None = None
     idioms: list[str] = field(default_factory=list)  # exclusion ids that matched
+    cut_scopes: set[str] = field(default_factory=set)  # scopes of the exclusions that matched
     light_check: bool = False  # idiom or distress worth a light "are you OK?"
     concern: list[str] = field(default_factory=list)  # concern ids that matched
     normalised: str = ""
@@ -76,6 +79,10 @@ class SafetyMatch:
     @property
     def fired(self) -> bool:
         return self.kind is not None
+
+    def was_cut_for(self, scope: str) -> bool:
+        """Whether an idiom, question or explanation was cut out for this scope."""
+        return bool(self.cut_scopes & {scope, "both"})
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -112,8 +119,7 @@ class SafetyMatcher:
         )
         self.exclusions = [self._rule(r, macros) for r in spec.get("exclusions") or []]
         self.rules = {
-            kind: [self._rule(r, macros) for r in spec.get(_SECTIONS[kind]) or []]
-            for kind in KINDS
+            kind: [self._rule(r, macros) for r in spec.get(_SECTIONS[kind]) or []] for kind in KINDS
         }
         self.concern = [self._rule(r, macros) for r in spec.get("concern") or []]
         for rule in self.red_flags:
@@ -166,6 +172,7 @@ class SafetyMatcher:
             category=raw.get("category"),
             scope=raw.get("scope", "both"),
             light_check=bool(raw.get("light_check", False)),
+            ask=bool(raw.get("ask", False)),
         )
 
     def _cut(self, text: str, scope: str, seen: list[_Rule]) -> str:
@@ -202,7 +209,9 @@ class SafetyMatcher:
                 break
 
         result.idioms = sorted({r.id for r in seen})
+        result.cut_scopes = {r.scope for r in seen}
         result.concern = [r.id for r in self.concern if any(r.search(f) for f in crisis_forms)]
+        result.concern += sorted({r.id for r in seen if r.ask})
         result.light_check = result.kind is None and (
             any(r.light_check for r in seen) or bool(result.concern)
         )

@@ -67,12 +67,16 @@ def test_ordinary_requests_get_no_verdict(classifier: SafetyClassifier, text: st
     assert not classifier.scores(text).flagged
 
 
-def test_no_blind_set_message_is_in_the_training_data() -> None:
-    # tests/safety_blind/ is for reporting only: the moment one of its messages is trained
-    # on (corpus or everyday NLU examples), its figures stop meaning "unseen wording".
+def test_no_blind_or_development_set_message_is_in_the_training_data() -> None:
+    # tests/safety_blind/ is for reporting only, and tests/safety_dev/ for choices: the
+    # moment one of their messages is trained on (corpus or everyday NLU examples), their
+    # figures stop meaning "unseen wording".
     def key(text: str) -> str:
         return " ".join(re.sub(r"[^a-z ]", "", text.lower()).split())
 
-    blind = yaml.safe_load((ROOT / "tests/safety_blind/blind_set.yml").read_text("utf-8"))
+    files = sorted((ROOT / "tests/safety_blind").glob("*.yml"))
+    files += sorted((ROOT / "tests/safety_dev").glob("*.yml"))
+    assert len(files) >= 3
+    blind = [e for f in files for e in yaml.safe_load(f.read_text("utf-8"))]
     trained = {key(e.text) for e in load_corpus() + everyday_examples()}
     assert [e["text"] for e in blind if key(e["text"]) in trained] == []

@@ -252,3 +252,52 @@ def test_a_sure_diet_crisis_guess_on_a_pain_idiom_is_only_a_light_check(net: Saf
     ranking = [{"name": "crisis", "confidence": 0.97}, {"name": "inform", "confidence": 0.03}]
     message = parse(net, "this pain is killing me", ranking)
     assert message.get("intent")["name"] == "light_check"
+
+
+def test_a_past_attempt_told_as_past_gets_the_direct_question_not_the_crisis_flow(
+    net: SafetyNet,
+) -> None:
+    message = parse(net, "When I was at uni I attempted suicide. These days I'm doing much better")
+    assert message.get("intent")["name"] == "concern"
+
+
+def test_a_past_attempt_does_not_hide_a_crisis_today(net: SafetyNet) -> None:
+    message = parse(net, "I attempted suicide years ago. Tonight I want to kill myself again")
+    assert message.get("intent")["name"] == "crisis"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my calf was scanned for a clot and the doctor said it's a strained muscle",
+        "knee is stiff but it isn't hot, red or swollen",
+        "if I ever get chest pain on the new tablets should I ring 999?",
+        "the numbness in my fingers is from my carpal tunnel, I've had it for years",
+    ],
+)
+def test_an_absent_explained_or_hypothetical_symptom_is_not_sent_to_urgent_care(
+    net: SafetyNet, text: str
+) -> None:
+    assert parse(net, text).get("intent")["name"] != "red_flag"
+
+
+def test_a_new_symptom_next_to_an_explained_one_is_still_seen(net: SafetyNet) -> None:
+    text = (
+        "the tingling in my feet is from my diabetes, but since this morning my right arm "
+        "is weak and my face feels droopy"
+    )
+    message = parse(net, text)
+    assert message.get("intent")["name"] == "red_flag"
+    assert entities(message)["red_flag_category"] == "stroke"
+
+
+def test_a_fragment_left_after_a_cut_gets_no_verdict_from_the_classifier(net: SafetyNet) -> None:
+    # "ive had | " is what is left once the menopause explanation is cut out.
+    message = parse(net, "I've had night sweats since the menopause started")
+    assert message.get("intent")["name"] == "inform"
+    assert message.get("safety_net")["classifier"] is None
+
+
+def test_an_overdose_guess_on_a_what_if_question_only_asks(net: SafetyNet) -> None:
+    message = parse(net, "what happens if someone takes a whole strip of ibuprofen at once")
+    assert message.get("intent")["name"] == "concern"
