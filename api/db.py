@@ -3,7 +3,9 @@ database is busy or briefly unavailable."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated, Concatenate, ParamSpec, TypeVar
@@ -39,13 +41,23 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _create_private(path: Path) -> None:
+    """Create the database file readable and writable by its owner only, if it is missing.
+
+    SQLite would create it 0644 (less the umask), and it gives its -wal, -shm and -journal
+    files the mode of the database file: health data any local account could read.
+    """
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     connect_args: dict[str, object] = {}
     path = sqlite_path(url)
     if path is not None:
         # Fresh checkouts have no var/ yet; SQLite cannot create the directory itself.
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     is_sqlite = make_url(url).get_backend_name() == "sqlite"
     if is_sqlite:
         # FastAPI runs sync dependencies and endpoints in a thread pool.
@@ -55,6 +67,10 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not is_sqlite)
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
+    if path is not None and not make_url(url).query.get("uri"):
+        # On connect, not here: an engine must not create a file it may never use (the
+        # erase code looks for Rasa's tracker file before it connects).
+        event.listen(engine, "do_connect", lambda *_: _create_private(path))
     return engine
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +19,7 @@ from sqlalchemy.orm import sessionmaker
 
 from api.db import make_engine
 from api.middleware import AccessLogMiddleware, BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from api.models import utcnow
 from api.ratelimit import RateLimits
 from api.routes import (
     chat,
@@ -29,6 +33,8 @@ from api.routes import (
     techniques,
     weekly,
 )
+from api.security import Clock
+from api.services import retention
 from api.services.rasa import RasaGateway
 from api.settings import Settings, get_settings
 
@@ -49,9 +55,13 @@ def _configure_logging() -> None:
 
 
 def create_app(
-    settings: Settings | None = None, *, rasa_transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings | None = None,
+    *,
+    rasa_transport: httpx.AsyncBaseTransport | None = None,
+    clock: Clock = utcnow,
 ) -> FastAPI:
-    """Build the app. `rasa_transport` lets tests answer for Rasa at the HTTP layer."""
+    """Build the app. `rasa_transport` lets tests answer for Rasa at the HTTP layer, and
+    `clock` lets them move time (token expiry, activity, retention)."""
     _configure_logging()
     settings = (settings or get_settings()).with_secrets()
 
@@ -67,9 +77,16 @@ def create_app(
             app.state.rasa = RasaGateway(
                 client, settings.rasa_upstreams, settings.rasa_timeout_seconds
             )
+            stop = threading.Event()
+            job = _start_retention(app, settings, stop)
             try:
                 yield
             finally:
+                stop.set()  # a run in progress ends after the user it is erasing
+                if job is not None:
+                    job.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await job
                 engine.dispose()
                 tracker_engine.dispose()
 
@@ -82,6 +99,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.clock = clock
     app.state.rate_limits = RateLimits(settings)
 
     for router in (
@@ -122,7 +140,11 @@ def create_app(
     # Added last = outermost: headers land even on 413s and errors.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLogMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors)
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        frame_ancestors=settings.frame_ancestors,
+        hsts=settings.cadence_env == "production",
+    )
     # Outermost, so headers are set before compression; the widget shrinks to about a third.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
 
@@ -132,6 +154,26 @@ def create_app(
     else:
         log.warning("web directory %s not found; the widget is not served", settings.web_dir)
     return app
+
+
+def _start_retention(
+    app: FastAPI, settings: Settings, stop: threading.Event
+) -> asyncio.Task[None] | None:
+    """Erase inactive users every CADENCE_RETENTION_INTERVAL_HOURS (0: cron's job instead)."""
+    hours = settings.cadence_retention_interval_hours
+    if hours <= 0:
+        return None
+
+    def run_once() -> int:
+        return retention.run(
+            app.state.sessionmaker,
+            app.state.tracker_engine,
+            app.state.clock(),
+            settings.cadence_retention_days,
+            stop,
+        )
+
+    return asyncio.create_task(retention.erase_inactive_periodically(run_once, hours))
 
 
 app = create_app()

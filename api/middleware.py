@@ -29,11 +29,18 @@ def content_security_policy(frame_ancestors: str = "'none'") -> str:
     )
 
 
+# Two years, the value HSTS preload lists ask for. Sent in production only: a development
+# server on http://localhost must not teach a browser to refuse plain HTTP there.
+HSTS = "max-age=63072000; includeSubDomains"
+
+# The chat, which web/embed.js frames on the sites in FRAME_ANCESTORS ("/?embed=1"). Every
+# other page, the insights page with its "delete all my data" first, may not be framed.
+WIDGET_PAGES = frozenset({"/", "/index.html"})
 
 
-def security_headers(frame_ancestors: str = "'none'") -> dict[str, str]:
-    """Headers for every response. Sites allowed to embed the widget (FRAME_ANCESTORS)
-    are listed in the CSP; X-Frame-Options can only say DENY, so it goes when they are."""
+def security_headers(frame_ancestors: str = "'none'", *, hsts: bool = False) -> dict[str, str]:
+    """Headers for a response. Sites allowed to embed the page are listed in the CSP;
+    X-Frame-Options can only say DENY, so it goes when they are."""
     headers = {
         "Content-Security-Policy": content_security_policy(frame_ancestors),
         "X-Content-Type-Options": "nosniff",
@@ -43,26 +50,29 @@ def security_headers(frame_ancestors: str = "'none'") -> dict[str, str]:
     }
     if frame_ancestors == "'none'":
         headers["X-Frame-Options"] = "DENY"
+    if hsts:
+        headers["Strict-Transport-Security"] = HSTS
     return headers
 
 
-
-
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, frame_ancestors: str = "'none'") -> None:
+    def __init__(self, app: ASGIApp, frame_ancestors: str = "'none'", hsts: bool = False) -> None:
         self.app = app
-        self.headers = security_headers(frame_ancestors)
+        self.headers = security_headers(hsts=hsts)
+        self.widget_headers = security_headers(frame_ancestors, hsts=hsts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_api = scope["path"].startswith("/api/")
+        path = scope["path"]
+        is_api = path.startswith("/api/")
+        page_headers = self.widget_headers if path in WIDGET_PAGES else self.headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in self.headers.items():
+                for name, value in page_headers.items():
                     headers[name] = value
                 if is_api:
                     # Health data and tokens must not sit in shared or browser caches.

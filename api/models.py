@@ -59,9 +59,24 @@ class User(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The latest authenticated request, to the hour (services/retention.py): the retention
+    # job erases people who have been away longer than CADENCE_RETENTION_DAYS.
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # Last values the widget sent: used to date check-ins in the user's own day.
     locale: Mapped[str | None] = mapped_column(String(35))
     timezone: Mapped[str | None] = mapped_column(String(64))
+
+
+class RevokedSession(Base):
+    """A signed-out session: its tokens, the first and every renewal, get 401 from now on.
+    Rows go when the user is erased (by DELETE /me or by the retention job)."""
+
+    __tablename__ = "revoked_sessions"
+
+    # The tokens' `sid` claim (security.py), which a renewal keeps.
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), _user_fk(), index=True)
+    revoked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ConversationTurn(Base):

@@ -1,21 +1,36 @@
-"""Session tokens (JWT HS256) and the service key that guards internal routes."""
+"""Session tokens (JWT HS256) and the service key that guards internal routes.
+
+A token names its user (`sub`) and its session (`sid`). `POST /api/v1/sessions/refresh`
+gives a valid token's holder a new one for the same session with a fresh expiry (sliding
+expiry: people who keep using Cadence keep their data); signing out revokes the session,
+so the token and every renewal of it get 401.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import hmac
+import math
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 import jwt
 from fastapi import Depends, Header, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.db import DbSession
-from api.models import User
+from api.models import RevokedSession, User
+from api.services.retention import record_activity
 from api.settings import Settings
 
 ALGORITHM = "HS256"
+
+Clock = Callable[[], dt.datetime]
 
 
 async def app_settings(request: Request) -> Settings:
@@ -25,10 +40,33 @@ async def app_settings(request: Request) -> Settings:
 AppSettings = Annotated[Settings, Depends(app_settings)]
 
 
-def issue_token(user_id: str, settings: Settings) -> str:
+async def app_clock(request: Request) -> Clock:
+    # Token expiry, activity and retention all read this clock, so tests can move it.
+    return request.app.state.clock
+
+
+AppClock = Annotated[Clock, Depends(app_clock)]
+
+
+@dataclass(frozen=True)
+class SessionToken:
+    """What a verified token says: whose it is, and which session it belongs to."""
+
+    user_id: str
+    session_id: str
+
+
+def issue_token(
+    user_id: str, settings: Settings, now: dt.datetime, session_id: str | None = None
+) -> str:
+    """A token valid for TOKEN_TTL_DAYS from `now`; a renewal passes its session's id."""
     assert settings.jwt_secret is not None  # with_secrets() ran in create_app
-    now = dt.datetime.now(dt.timezone.utc)
-    claims = {"sub": user_id, "iat": now, "exp": now + dt.timedelta(days=settings.token_ttl_days)}
+    claims = {
+        "sub": user_id,
+        "sid": session_id or secrets.token_urlsafe(16),
+        "iat": now,
+        "exp": now + dt.timedelta(days=settings.token_ttl_days),
+    }
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
 
 
@@ -38,47 +76,75 @@ def _unauthorized(detail: str) -> HTTPException:
     )
 
 
+INVALID = "Invalid or expired token"
+
 # auto_error=False: we answer 401 with WWW-Authenticate ourselves, whatever FastAPI's default.
 _bearer = HTTPBearer(auto_error=False)
 
 
-async def token_subject(
+async def session_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     settings: AppSettings,
-) -> str:
-    """The user id a valid token names. Async: checking a signature needs no I/O, so no
-    hop to the thread pool. Whether that user still exists is `load_user`'s question."""
+    clock: AppClock,
+) -> SessionToken:
+    """A token with a valid signature that has not expired. Async: checking it needs no
+    I/O, so no hop to the thread pool. Whether the user still exists and the session is
+    still open is `load_user`'s question."""
     if credentials is None:
         raise _unauthorized("Missing bearer token")
     assert settings.jwt_secret is not None
     try:
         # Pinning the algorithm list is what rejects "alg: none" and key-confusion tokens.
+        # Expiry is checked below against the app's clock rather than PyJWT's.
         claims = jwt.decode(
             credentials.credentials,
             settings.jwt_secret.get_secret_value(),
             algorithms=[ALGORITHM],
-            options={"require": ["sub", "exp", "iat"]},
+            options={"require": ["sub", "exp", "iat"], "verify_exp": False, "verify_iat": False},
         )
     except jwt.PyJWTError:
-        raise _unauthorized("Invalid or expired token") from None
-    if not isinstance(claims["sub"], str):
-        raise _unauthorized("Invalid or expired token")
-    return claims["sub"]
+        raise _unauthorized(INVALID) from None
+    expires = claims["exp"]
+    if (
+        not isinstance(claims["sub"], str)
+        or not isinstance(expires, (int, float))
+        or isinstance(expires, bool)
+        or not math.isfinite(expires)
+        or clock().timestamp() >= expires
+    ):
+        raise _unauthorized(INVALID)
+    session_id = claims.get("sid")
+    if session_id is None:
+        # Issued before tokens carried a session: the token itself stands for its session.
+        session_id = hashlib.sha256(credentials.credentials.encode()).hexdigest()
+    elif not isinstance(session_id, str) or not 0 < len(session_id) <= 64:
+        raise _unauthorized(INVALID)
+    return SessionToken(user_id=claims["sub"], session_id=session_id)
+
+
+ValidToken = Annotated[SessionToken, Depends(session_token)]
+
+
+async def token_subject(token: ValidToken) -> str:
+    """The user id a valid token names (for keys that need no database, e.g. rate limits)."""
+    return token.user_id
 
 
 TokenSubject = Annotated[str, Depends(token_subject)]
 
 
-def load_user(db: Session, user_id: str) -> User:
-    # An erased user's token must stop working even though its signature is still valid.
-    user = db.get(User, user_id)
-    if user is None:
-        raise _unauthorized("Invalid or expired token")
+def load_user(db: Session, token: SessionToken, now: dt.datetime) -> User:
+    # An erased user's token, or a signed-out one, must stop working even though its
+    # signature is still valid.
+    user = db.get(User, token.user_id)
+    if user is None or db.get(RevokedSession, token.session_id) is not None:
+        raise _unauthorized(INVALID)
+    record_activity(db, user, now)
     return user
 
 
-def current_user(user_id: TokenSubject, db: DbSession) -> User:
-    return load_user(db, user_id)
+def current_user(token: ValidToken, db: DbSession, clock: AppClock) -> User:
+    return load_user(db, token, clock())
 
 
 # FastAPI keeps a dependency's value for the whole request, so the User loaded above stays
@@ -93,6 +159,14 @@ async def current_user_id(user: CurrentUser) -> str:
 
 
 CurrentUserId = Annotated[str, Depends(current_user_id)]
+
+
+def revoke_session(db: Session, token: SessionToken, now: dt.datetime) -> None:
+    db.add(RevokedSession(session_id=token.session_id, user_id=token.user_id, revoked_at=now))
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()  # a parallel sign-out of the same session got there first
 
 
 def require_service_key(

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger("cadence.api")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# One CSP frame-ancestors source: a keyword or an https:// origin, with no wildcard in it.
+_FRAME_SOURCE = re.compile(r"'none'|'self'|https://[^\s;,'*]+")
 
 
 class Settings(BaseSettings):
@@ -28,7 +32,13 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = None
     service_key: SecretStr | None = None
     rasa_token: SecretStr | None = None
+    # A token lives this long after it was issued or last renewed (POST /sessions/refresh).
     token_ttl_days: float = Field(default=30, gt=0)
+    # Someone who made no request for this long has their data erased (Rasa's copy too).
+    cadence_retention_days: float = Field(default=180, gt=0)
+    # How often the API runs that erasure itself; 0 leaves it to
+    # `python -m api.services.retention` (cron, a scheduled job).
+    cadence_retention_interval_hours: float = Field(default=24, ge=0)
 
     rasa_urls: str = "http://127.0.0.1:5005"
     # Rasa runs forms and custom actions inside one webhook call, so allow it time.
@@ -37,9 +47,10 @@ class Settings(BaseSettings):
     # Anchored to the repository so `uvicorn api.main:app` works from any directory.
     web_dir: Path = REPO_ROOT / "web"
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
-    # CSP frame-ancestors: "'none'", or the origins allowed to embed the widget with
-    # web/embed.js, e.g. "https://clinic.example https://www.clinic.example".
-    frame_ancestors: str = Field(default="'none'", pattern=r"^('none'|'self'|https://[^\s;,']+)( https://[^\s;,']+)*$")
+    # CSP frame-ancestors of the widget page (only: every other page says 'none'): "'none'",
+    # or the origins allowed to embed it with web/embed.js, e.g.
+    # "https://clinic.example https://www.clinic.example".
+    frame_ancestors: str = "'none'"
     rate_limit_chat: str = "30/minute"
     rate_limit_sessions: str = "10/minute"
     # `limits` storage URI; memory:// is per process, redis://... shares limits when scaled.
@@ -51,6 +62,36 @@ class Settings(BaseSettings):
     def _empty_is_missing(cls, value: object) -> object:
         # `JWT_SECRET=` in an env file must count as missing, not as an empty key.
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _exact_origins_only(cls, value: str) -> str:
+        sources = value.split()
+        if "*" in value:
+            raise ValueError(
+                "FRAME_ANCESTORS may not contain a wildcard (*): list each site allowed to "
+                "embed the widget, e.g. 'https://clinic.example https://www.clinic.example'"
+            )
+        if (
+            not sources
+            or not all(_FRAME_SOURCE.fullmatch(source) for source in sources)
+            or ("'none'" in sources and len(sources) > 1)
+        ):
+            raise ValueError(
+                "FRAME_ANCESTORS must be 'none' or a space-separated list of 'self' and "
+                "https:// origins, e.g. 'https://clinic.example'"
+            )
+        return " ".join(sources)
+
+    @model_validator(mode="after")
+    def _retention_outlasts_tokens(self) -> Settings:
+        # A valid token means a person can still come back: their data must not be erased
+        # under them. Activity is recorded hourly (services/retention.py), hence the margin.
+        if self.cadence_retention_days <= self.token_ttl_days + 1:
+            raise ValueError(
+                "CADENCE_RETENTION_DAYS must be more than a day longer than TOKEN_TTL_DAYS"
+            )
+        return self
 
     @property
     def database_url_resolved(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Annotated
 
@@ -12,7 +13,7 @@ from api.db import DbSession
 from api.models import ConversationTurn
 from api.ratelimit import limit_chat
 from api.schemas import ChatIn, ChatOut, ErrorOut, UnprocessableOut
-from api.security import TokenSubject, load_user
+from api.security import AppClock, SessionToken, ValidToken, load_user
 from api.services import erase, transcript
 from api.services.rasa import RasaGateway, RasaUnavailable, to_messages
 
@@ -52,11 +53,12 @@ def as_plain_text(message: str) -> str:
 
 
 def _prepare(
-    db: DbSession, user_id: str, body: ChatIn
+    db: DbSession, token: SessionToken, now: dt.datetime, body: ChatIn
 ) -> tuple[str, dict[str, str], ConversationTurn]:
     """Check the user still exists, decide what Rasa receives, store the user's turn, and
     remember their locale: all the database work before Rasa, in one thread-pool hop."""
-    user = load_user(db, user_id)
+    user = load_user(db, token, now)
+    user_id = token.user_id
     if body.payload is not None:
         title = transcript.offered_button_title(db, user_id, body.payload)
         if title is None:
@@ -91,10 +93,16 @@ def _record_reply(db: DbSession, user_id: str, turn: ConversationTurn, messages:
     responses={422: {"model": UnprocessableOut}, 503: {"model": ErrorOut}},
 )
 async def chat(
-    body: ChatIn, user_id: TokenSubject, db: DbSession, gateway: Gateway, request: Request
+    body: ChatIn,
+    token: ValidToken,
+    db: DbSession,
+    gateway: Gateway,
+    request: Request,
+    clock: AppClock,
 ) -> ChatOut:
+    user_id = token.user_id
     # The session is synchronous: keep its work off the event loop.
-    forwarded, metadata, turn = await run_in_threadpool(_prepare, db, user_id, body)
+    forwarded, metadata, turn = await run_in_threadpool(_prepare, db, token, clock(), body)
     try:
         reply = await gateway.send(user_id, forwarded, metadata)
     except RasaUnavailable as exc:

@@ -6,6 +6,7 @@ into the app's shared client; none of the API's own code is mocked.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -146,10 +147,25 @@ def api_env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) 
         "WEB_DIR": str(web),
         "RATE_LIMIT_CHAT": "1000/minute",
         "RATE_LIMIT_SESSIONS": "1000/minute",
+        # Tests run the retention job themselves, on a fake clock.
+        "CADENCE_RETENTION_INTERVAL_HOURS": "0",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env
+
+
+@dataclass
+class FakeClock:
+    """The app's notion of "now", moved by the test instead of by sleeping."""
+
+    now: dt.datetime = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.timezone.utc)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
 
 
 @pytest.fixture
@@ -160,9 +176,12 @@ def make_client(api_env: dict[str, str], rasa: FakeRasa) -> Iterator[Callable[..
 
     opened: list[TestClient] = []
 
-    def build(**overrides: Any) -> TestClient:
+    def build(*, clock: FakeClock | None = None, **overrides: Any) -> TestClient:
         settings = Settings(**overrides)
-        client = TestClient(create_app(settings, rasa_transport=httpx.MockTransport(rasa.handle)))
+        extra = {"clock": clock} if clock is not None else {}
+        client = TestClient(
+            create_app(settings, rasa_transport=httpx.MockTransport(rasa.handle), **extra)
+        )
         client.__enter__()
         opened.append(client)
         return client

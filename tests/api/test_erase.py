@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from api.models import TechniqueFeedback
+from api.models import RevokedSession, TechniqueFeedback
 from tests.api.conftest import SERVICE, checkin_body
 
 # The shape of Rasa 3.6's SQLTrackerStore table (rasa/core/tracker_store.py, SQLEvent).
@@ -80,12 +80,14 @@ def test_erase_removes_every_row_for_the_user_and_only_theirs(client, alice, bob
     with client.app.state.sessionmaker() as db:
         for person in (alice, bob):
             db.add(TechniqueFeedback(user_id=person.user_id, technique_id="heat", helped=True))
+            db.add(RevokedSession(session_id=f"out-{person.user_id}", user_id=person.user_id))
         db.commit()
     database = api_env["DATABASE_URL"]
     before = _rows_mentioning(database, alice.user_id)
     assert before["users.id"] == 1 and before["checkins.user_id"] == 1
     assert before["conversation_turns.user_id"] == 2 and before["safety_events.user_id"] == 1
     assert before["technique_feedback.user_id"] == 1 and before["weekly_checks.user_id"] == 1
+    assert before["revoked_sessions.user_id"] == 1
 
     assert client.delete("/api/v1/me", headers=alice.headers).status_code == 204
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import stat
+from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
+from sqlalchemy import text
 
-from tests.api.conftest import SERVICE, checkin_body
+from tests.api.conftest import SERVICE, checkin_body, migrate
 
 
 def test_healthz(client):
@@ -137,6 +141,68 @@ def test_embedding_sites_can_be_allowed(make_client):
     headers = client.get("/").headers
     assert "frame-ancestors https://clinic.example" in headers["Content-Security-Policy"]
     assert "X-Frame-Options" not in headers
+
+
+def test_frame_ancestors_apply_to_the_widget_page_only_never_to_the_insights_page(
+    make_client, api_env
+):
+    insights = Path(api_env["WEB_DIR"]) / "insights.html"
+    insights.write_text("<!doctype html><title>Insights</title>")
+    client = make_client(frame_ancestors="https://clinic.example https://www.clinic.example")
+    for path in ("/", "/?embed=1", "/index.html"):
+        headers = client.get(path).headers
+        assert (
+            "frame-ancestors https://clinic.example https://www.clinic.example;"
+            in headers["Content-Security-Policy"]
+        ), path
+        assert "X-Frame-Options" not in headers, path
+    # The insights page has "Delete all my data": no other site may frame it (clickjacking).
+    for path in ("/insights.html", "/api/v1/me/checkins", "/healthz"):
+        headers = client.get(path).headers
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], path
+        assert "clinic.example" not in headers["Content-Security-Policy"], path
+        assert headers["X-Frame-Options"] == "DENY", path
+
+
+@pytest.mark.parametrize(
+    "value", ["*", "https://*", "https://*.clinic.example", "'self' *", "https://a.example *"]
+)
+def test_wildcard_frame_ancestors_are_refused_at_startup_with_a_clear_error(value, monkeypatch):
+    from api.main import create_app
+    from api.settings import get_settings
+
+    monkeypatch.setenv("FRAME_ANCESTORS", value)
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ValidationError, match="FRAME_ANCESTORS.*wildcard"):
+            create_app()
+    finally:
+        get_settings.cache_clear()
+
+
+def test_hsts_is_sent_in_production_only(make_client):
+    assert "Strict-Transport-Security" not in make_client().get("/healthz").headers
+    production = make_client(cadence_env="production")
+    for path in ("/", "/healthz", "/api/v1/me/checkins"):
+        hsts = production.get(path).headers["Strict-Transport-Security"]
+        assert hsts.startswith("max-age=") and int(hsts.split(";")[0].split("=")[1]) >= 31536000
+
+
+def test_a_new_sqlite_database_and_its_wal_files_are_readable_by_their_owner_only(tmp_path):
+    from api.db import make_engine
+
+    data_dir = tmp_path / "var"
+    database = data_dir / "cadence.db"
+    migrate(f"sqlite:///{database}")  # how a deployment creates it: alembic upgrade head
+    engine = make_engine(f"sqlite:///{database}")
+    with engine.begin() as connection:  # WAL mode: the write creates -wal and -shm
+        connection.execute(text("CREATE TABLE scratch (x INTEGER)"))
+        connection.execute(text("INSERT INTO scratch VALUES (1)"))
+        files = [database, Path(f"{database}-wal"), Path(f"{database}-shm")]
+        modes = {f.name: oct(stat.S_IMODE(f.stat().st_mode)) for f in files}
+    engine.dispose()
+    assert modes == {f.name: "0o600" for f in files}
+    assert oct(stat.S_IMODE(data_dir.stat().st_mode)) == "0o700"
 
 
 def test_large_responses_are_compressed(client):

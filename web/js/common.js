@@ -92,12 +92,37 @@ async function errorFrom(response) {
   return new ApiError(response.status, `HTTP ${response.status}`, { retryAfter, detail });
 }
 
+// A token expires TOKEN_TTL_DAYS after it was issued or renewed, and then the person's
+// check-ins can no longer be reached. Renewing once per page load, and daily in a tab left
+// open, keeps anyone who uses Cadence on the same data (POST api/v1/sessions/refresh).
+const RENEW_EVERY_MS = 24 * 60 * 60 * 1000;
+let renewedAt = -Infinity; // performance.now() of this page's last renewal
+let renewal = null;
+
+function renewed(token) {
+  if (performance.now() - renewedAt < RENEW_EVERY_MS) return Promise.resolve(token);
+  renewal ??= rawFetch("api/v1/sessions/refresh", { method: "POST", token })
+    .then(async (response) => {
+      const data = response.ok ? await response.json() : null;
+      if (typeof data?.token !== "string") return token; // the request itself answers 401
+      renewedAt = performance.now();
+      if (getToken() === token) setToken(data.token);
+      return data.token;
+    })
+    .catch(() => token) // offline: the current token still works until it expires
+    .finally(() => {
+      renewal = null;
+    });
+  return renewal;
+}
+
 export async function createSession() {
   const response = await rawFetch("api/v1/sessions", { method: "POST", body: {} });
   if (!response.ok) throw await errorFrom(response);
   const data = await response.json();
   if (!data || typeof data.token !== "string") throw new ApiError(500, "no token in session");
   setToken(data.token);
+  renewedAt = performance.now();
   return data.token;
 }
 
@@ -118,6 +143,7 @@ export async function apiRequest(
 ) {
   let token = create ? await ensureToken() : getToken();
   if (!token) throw new ApiError(401, "no session");
+  token = await renewed(token);
   let response = await rawFetch(path, { method, body, token, accept });
   if (response.status === 401) {
     if (onUnauthorized === "renew") {
