@@ -8,6 +8,7 @@ server's event loop. Callers get `ApiUnavailable` for anything that means "try l
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import aiohttp
@@ -30,6 +31,14 @@ class ApiUnavailable(Exception):
     """The API could not be reached or failed (network error, timeout, 5xx)."""
 
 
+_USER_IN_PATH = re.compile(r"/users/[^/]+")
+
+
+def _route(path: str) -> str:
+    """The path with the user id replaced, fit for a log line."""
+    return _USER_IN_PATH.sub("/users/{user_id}", path)
+
+
 async def _request(method: str, path: str, json: Any = None, params: Any = None) -> Any:
     url = f"{settings.api_url}{path}"
     headers = {"X-Service-Key": settings.service_key}
@@ -45,8 +54,8 @@ async def _request(method: str, path: str, json: Any = None, params: Any = None)
                 raise ApiError(response.status, body)
             return body
     except (aiohttp.ClientError, TimeoutError) as exc:
-        # Only the path goes to the log: bodies carry health data.
-        logger.warning("API %s %s unreachable: %s", method, path, type(exc).__name__)
+        # Only the route goes to the log: bodies carry health data, paths a user id.
+        logger.warning("API %s %s unreachable: %s", method, _route(path), type(exc).__name__)
         raise ApiUnavailable(str(type(exc).__name__)) from exc
 
 

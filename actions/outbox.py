@@ -35,8 +35,13 @@ CREATE TABLE IF NOT EXISTS outbox (
 def _connect(path: Path | None = None) -> sqlite3.Connection:
     path = path or settings.outbox_path
     path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = not path.exists()
     conn = sqlite3.connect(path, timeout=10)
+    if fresh:
+        path.chmod(0o600)  # health data waiting to be sent: its owner's only
     conn.execute("PRAGMA journal_mode=WAL")
+    # A delivered or dropped check-in is overwritten, not left in free pages.
+    conn.execute("PRAGMA secure_delete=ON")
     conn.execute(_SCHEMA)
     return conn
 
@@ -60,11 +65,15 @@ def pending(path: Path | None = None) -> list[dict[str, Any]]:
 
 def _remove(item: dict[str, Any], path: Path | None = None) -> None:
     # Only the version that was delivered: a note added meanwhile must still go out.
-    with closing(_connect(path)) as conn, conn:
-        conn.execute(
-            "DELETE FROM outbox WHERE idempotency_key = ? AND body = ?",
-            (item["idempotency_key"], json.dumps(item)),
-        )
+    with closing(_connect(path)) as conn:
+        with conn:
+            conn.execute(
+                "DELETE FROM outbox WHERE idempotency_key = ? AND body = ?",
+                (item["idempotency_key"], json.dumps(item)),
+            )
+        # Copy the deletion into the database file and empty the WAL, which still holds
+        # the old page with the check-in in it.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _count_attempt(key: str, path: Path | None = None) -> None:

@@ -64,7 +64,11 @@ def make_engine(url: str) -> Engine:
         connect_args["check_same_thread"] = False
     # A database server can drop a pooled connection (restart, idle timeout), so each
     # checkout is tested first; a SQLite file cannot, and the test is a query per request.
-    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not is_sqlite)
+    # hide_parameters: a database error's text otherwise ends with the statement's values
+    # (user ids, notes, message text), and the server logs an unhandled one whole.
+    engine = create_engine(
+        url, connect_args=connect_args, pool_pre_ping=not is_sqlite, hide_parameters=True
+    )
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
     if path is not None and not make_url(url).query.get("uri"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -13,7 +13,7 @@ from api.db import DbSession
 from api.models import ConversationTurn
 from api.ratelimit import limit_chat
 from api.schemas import ChatIn, ChatOut, ErrorOut, UnprocessableOut
-from api.security import AppClock, SessionToken, ValidToken, load_user
+from api.security import INVALID, AppClock, SessionToken, ValidToken, load_user
 from api.services import erase, transcript
 from api.services.rasa import RasaGateway, RasaUnavailable, to_messages
 
@@ -81,10 +81,17 @@ def _prepare(
     return forwarded, metadata, transcript.add_user_turn(db, user_id, shown)
 
 
-def _record_reply(db: DbSession, user_id: str, turn: ConversationTurn, messages: list) -> None:
-    turn.delivered = True
-    transcript.add_bot_turns(db, user_id, messages)
-    db.commit()
+def _record_reply(
+    db: DbSession, user_id: str, turn: ConversationTurn, messages: list
+) -> Literal["saved", "started over", "erased"]:
+    """Store Rasa's answer, unless the user's turn went while Rasa was answering: then
+    nothing is stored, and whether they started over or were erased decides the rest."""
+    if transcript.mark_delivered(db, turn):
+        transcript.add_bot_turns(db, user_id, messages)
+        db.commit()
+        return "saved"
+    db.rollback()
+    return "started over" if transcript.user_exists(db, user_id) else "erased"
 
 
 @router.post(
@@ -111,7 +118,17 @@ async def chat(
     messages = to_messages(reply) or [NO_REPLY]
     if any((m.get("custom") or {}).get("type") == "erase" for m in messages):
         return await _erase_after_confirmed_request(request, db, user_id, messages)
-    await run_in_threadpool(_record_reply, db, user_id, turn, messages)
+    recorded = await run_in_threadpool(_record_reply, db, user_id, turn, messages)
+    if recorded == "erased":
+        # Rasa saved this turn after the erase emptied its store: take it out again.
+        await run_in_threadpool(
+            erase.erase_late_tracker_events, request.app.state.tracker_engine, user_id
+        )
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, detail=INVALID, headers={"WWW-Authenticate": "Bearer"}
+        )
+    # "started over": the answer belongs to the conversation that was cleared, so it is
+    # shown to the person who asked but not kept.
     return ChatOut.model_validate({"messages": messages})
 
 

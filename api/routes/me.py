@@ -38,23 +38,44 @@ def get_conversation(user_id: CurrentUserId, db: DbSession) -> ConversationOut:
     )
 
 
+START_OVER_FAILED = (
+    "We couldn't clear the conversation just now. Nothing was cleared; please try again in a "
+    "moment."
+)
+
+
 @router.delete("/conversation", status_code=status.HTTP_204_NO_CONTENT)
-async def start_over(user: CurrentUser, db: DbSession, gateway: Gateway) -> Response:
+async def start_over(
+    user: CurrentUser, db: DbSession, gateway: Gateway, request: Request
+) -> Response:
     user_id = user.id
 
-    def clear() -> dict[str, str]:
-        transcript.clear(db, user_id)
-        db.commit()
+    def rasa_metadata() -> dict[str, str]:  # in the pool: a rollback may have expired `user`
         return {k: v for k, v in {"locale": user.locale, "timezone": user.timezone}.items() if v}
 
-    metadata = await run_in_threadpool(clear)
-    # Our own trusted call: the only place "/restart" is ever sent unescaped. If Rasa is
-    # down, the transcript is still cleared and the next session starts fresh anyway.
+    metadata = await run_in_threadpool(rasa_metadata)
+    # Restart first, then delete the events. Rasa handles one sender's messages one at a
+    # time and saves each turn before it answers, so once the restart is answered every
+    # earlier turn, one still in flight included, is in the store, and the delete leaves
+    # none of them (nor the restart's own). The other order would not hold: a turn in
+    # flight would be saved after the delete, and Rasa's SQL tracker store appends every
+    # event it does not find stored, i.e. the whole old session. The restart also ends a
+    # running form at once; with no events left, the next message starts a new tracker
+    # (no form, no slots carried over). Our own trusted call: the only place "/restart"
+    # is ever sent unescaped. If Rasa is down, the delete alone still starts afresh.
     try:
         reply = await gateway.send(user_id, RESTART_PAYLOAD, metadata)
     except RasaUnavailable as exc:
         log.warning("restart not delivered to rasa: %s", exc)
-        return Response(status_code=status.HTTP_204_NO_CONTENT)
+        reply = []
+    try:
+        await run_in_threadpool(
+            erase.erase_conversation, request.app.state.tracker_engine, db, user_id
+        )
+    except erase.EraseFailed:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, detail=START_OVER_FAILED
+        ) from None
     messages = to_messages(reply)
     if messages:
         # Whatever Rasa says after a restart (a greeting, a menu) is the new first turn.

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from api.models import ConversationTurn
+from api.models import ConversationTurn, User
 
 MAX_TURNS_RETURNED = 1000
 
@@ -17,6 +17,26 @@ def add_user_turn(db: Session, user_id: str, text: str) -> ConversationTurn:
     db.add(turn)
     db.commit()
     return turn
+
+
+def mark_delivered(db: Session, turn: ConversationTurn) -> bool:
+    """Mark the user's turn as answered; False if it is gone (they started over, or were
+    erased, while Rasa was answering).
+
+    A statement, not an attribute change, so that a missing row is an answer rather than
+    a StaleDataError. As the transaction's first write it holds SQLite's write lock
+    (PostgreSQL: the row's lock) until the commit, so no erase can come between this
+    check and the bot's turns written after it.
+    """
+    marked = db.execute(
+        update(ConversationTurn).where(ConversationTurn.id == turn.id).values(delivered=True)
+    )
+    return marked.rowcount == 1
+
+
+def user_exists(db: Session, user_id: str) -> bool:
+    # A query, not db.get: the session may still hold the User row it loaded earlier.
+    return db.scalar(select(User.id).where(User.id == user_id)) is not None
 
 
 def add_bot_turns(db: Session, user_id: str, messages: list[dict[str, Any]]) -> None:

@@ -6,12 +6,14 @@ into the app's shared client; none of the API's own code is mocked.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,9 +102,31 @@ def echo(body: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"recipient_id": body["sender"], "text": f"echo: {body['message']}"}]
 
 
+# The shape of Rasa 3.6's SQLTrackerStore table (rasa/core/tracker_store.py, SQLEvent).
+EVENTS_DDL = """
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    sender_id VARCHAR(255) NOT NULL,
+    type_name VARCHAR(255) NOT NULL,
+    timestamp FLOAT,
+    intent_name VARCHAR(255),
+    action_name VARCHAR(255),
+    data TEXT
+)
+"""
+
+
 @dataclass
 class FakeRasa:
-    """Rasa's REST channel as seen over HTTP, with switches for outages."""
+    """Rasa's REST channel as seen over HTTP, with switches for outages.
+
+    With `tracker_store_url` set it also keeps each conversation in a SQL tracker store
+    the way Rasa 3.6's SQLTrackerStore does: it loads the sender's events when a message
+    arrives and, before answering, appends every event of its tracker beyond the number
+    then stored (so events deleted mid-turn come back). `hold` is awaited in between:
+    Rasa's processing time, for tests that need something to happen during a turn. Like
+    Rasa's lock store, it handles one sender's messages one at a time, in order.
+    """
 
     reply: Reply = echo
     down: bool = False
@@ -110,8 +134,12 @@ class FakeRasa:
     received: list[dict[str, Any]] = field(default_factory=list)
     hosts: list[str] = field(default_factory=list)
     down_hosts: set[str] = field(default_factory=set)
+    tracker_store_url: str | None = None
+    hold: Callable[[], Awaitable[None]] | None = None
+    loaded: list[list[tuple[str, str]]] = field(default_factory=list)  # per turn, as found
+    _turns: dict[str, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
+    async def handle(self, request: httpx.Request) -> httpx.Response:
         if self.down or request.url.host in self.down_hosts:
             raise httpx.ConnectError("connection refused", request=request)
         if request.method == "GET" and request.url.path == "/":
@@ -120,9 +148,72 @@ class FakeRasa:
         body = json.loads(request.content)
         self.received.append(body)
         self.hosts.append(request.url.host)
-        if self.status_code != 200:
-            return httpx.Response(self.status_code, json={"error": "boom"})
-        return httpx.Response(200, json=self.reply(body))
+        async with self._turns[body["sender"]]:
+            tracker = self._load(body["sender"])
+            if self.hold is not None:
+                await self.hold()
+            if self.status_code != 200:
+                return httpx.Response(self.status_code, json={"error": "boom"})
+            reply = self.reply(body)
+            tracker.append(("user", json.dumps({"text": body["message"]})))
+            tracker += [("bot", json.dumps(message)) for message in reply]
+            self._save(body["sender"], tracker)
+        return httpx.Response(200, json=reply)
+
+    def _load(self, sender: str) -> list[tuple[str, str]]:
+        if self.tracker_store_url is None:
+            return []
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.tracker_store_url)
+        with engine.begin() as connection:
+            connection.execute(text(EVENTS_DDL))
+            rows = connection.execute(
+                text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id"),
+                {"s": sender},
+            )
+            events = [(kind, data) for kind, data in rows]
+        engine.dispose()
+        self.loaded.append(list(events))
+        return events
+
+    def _save(self, sender: str, tracker: list[tuple[str, str]]) -> None:
+        if self.tracker_store_url is None:
+            return
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.tracker_store_url)
+        with engine.begin() as connection:
+            connection.execute(text(EVENTS_DDL))
+            stored = connection.execute(
+                text("SELECT COUNT(*) FROM events WHERE sender_id = :s"), {"s": sender}
+            ).scalar_one()
+            for kind, data in tracker[stored:]:
+                connection.execute(
+                    text(
+                        "INSERT INTO events (sender_id, type_name, timestamp, data) "
+                        "VALUES (:s, :t, 0, :d)"
+                    ),
+                    {"s": sender, "t": kind, "d": data},
+                )
+        engine.dispose()
+
+
+def tracker_events(url: str, sender: str) -> list[tuple[int, str, str]]:
+    """(id, type_name, data) of the sender's events in a SQL tracker store, oldest first."""
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("events"):
+            return []
+        rows = connection.execute(
+            text("SELECT id, type_name, data FROM events WHERE sender_id = :s ORDER BY id"),
+            {"s": sender},
+        )
+        events = [(id_, kind, data) for id_, kind, data in rows]
+    engine.dispose()
+    return events
 
 
 @pytest.fixture

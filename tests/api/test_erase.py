@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import anyio
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, event, inspect, text
 
 from api.models import RevokedSession, TechniqueFeedback
-from tests.api.conftest import SERVICE, checkin_body
-
-# The shape of Rasa 3.6's SQLTrackerStore table (rasa/core/tracker_store.py, SQLEvent).
-EVENTS_DDL = """
-CREATE TABLE events (
-    id INTEGER PRIMARY KEY,
-    sender_id VARCHAR(255) NOT NULL,
-    type_name VARCHAR(255) NOT NULL,
-    timestamp FLOAT,
-    intent_name VARCHAR(255),
-    action_name VARCHAR(255),
-    data TEXT
-)
-"""
+from tests.api.conftest import EVENTS_DDL, SERVICE, checkin_body
 
 
 def _tracker(api_env) -> str:
@@ -165,3 +155,69 @@ def test_erase_refuses_to_half_finish_when_tracker_fails(make_client, tmp_path):
     assert response.status_code == 503
     # Nothing was deleted, so the user can retry.
     assert client.get("/api/v1/me/conversation", headers=headers).status_code == 200
+
+
+def test_a_chat_turn_in_flight_during_the_erase_is_not_saved_anywhere(client, alice, rasa, api_env):
+    """Rasa saves a turn's events just before it answers, by appending whatever it finds
+    missing: a turn that was under way when the erase ran writes the conversation back."""
+    tracker, database = _tracker(api_env), api_env["DATABASE_URL"]
+    rasa.tracker_store_url = tracker
+    client.post("/api/v1/chat", json={"message": "my knee hurts"}, headers=alice.headers)
+    arrived, erased = threading.Event(), threading.Event()
+
+    async def until_erased() -> None:
+        arrived.set()
+        await anyio.to_thread.run_sync(erased.wait, abandon_on_cancel=True)
+
+    rasa.hold = until_erased
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        in_flight = pool.submit(
+            client.post, "/api/v1/chat", json={"message": "said while erasing"},
+            headers=alice.headers,
+        )
+        assert arrived.wait(10)
+        assert client.delete("/api/v1/me", headers=alice.headers).status_code == 204
+        erased.set()
+        response = in_flight.result(timeout=10)
+
+    assert response.status_code == 401  # the token died with the user
+    assert set(_rows_mentioning(database, alice.user_id).values()) == {0}
+    assert _rows_mentioning(tracker, alice.user_id) == {"events.sender_id": 0}
+
+
+def test_a_chat_turn_answered_while_the_erase_deletes_our_rows_leaves_nothing_behind(
+    client, alice, rasa, api_env
+):
+    """Rasa answers after the tracker store was emptied but before the user's rows are
+    gone: the API stores the answer as usual, and the erase must still take both away."""
+    tracker, database = _tracker(api_env), api_env["DATABASE_URL"]
+    rasa.tracker_store_url = tracker
+    client.post("/api/v1/chat", json={"message": "my knee hurts"}, headers=alice.headers)
+    answer, answered = threading.Event(), threading.Event()
+
+    async def until_told() -> None:
+        await anyio.to_thread.run_sync(answer.wait, abandon_on_cancel=True)
+
+    def between_tracker_and_rows(_conn, _cursor, statement, *_):  # noqa: ANN001
+        if statement.lstrip().startswith("DELETE FROM") and not answer.is_set():
+            answer.set()  # the tracker store is empty by now; our rows are next
+            assert answered.wait(10)
+
+    rasa.hold = until_told
+    engine = client.app.state.engine
+    event.listen(engine, "before_cursor_execute", between_tracker_and_rows)
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            in_flight = pool.submit(
+                client.post, "/api/v1/chat", json={"message": "said while erasing"},
+                headers=alice.headers,
+            )
+            in_flight.add_done_callback(lambda _: answered.set())
+            assert client.delete("/api/v1/me", headers=alice.headers).status_code == 204
+            response = in_flight.result(timeout=10)
+    finally:
+        event.remove(engine, "before_cursor_execute", between_tracker_and_rows)
+
+    assert response.status_code == 200
+    assert set(_rows_mentioning(database, alice.user_id).values()) == {0}
+    assert _rows_mentioning(tracker, alice.user_id) == {"events.sender_id": 0}

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import stat
+import uuid
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from tests.api.conftest import SERVICE, checkin_body, migrate
 
@@ -112,7 +114,37 @@ def test_oversized_chunked_body_is_413(client, alice):
     assert response.status_code == 413
 
 
-def test_logs_hold_no_message_text_health_values_or_tokens(client, alice, rasa, caplog):
+def _served_like_uvicorn(app):
+    """uvicorn logs an exception that escapes the app, traceback and message included."""
+
+    async def serve(scope, receive, send):
+        try:
+            await app(scope, receive, send)
+        except Exception as exc:
+            server_log = logging.getLogger("uvicorn.error")
+            server_log.error("Exception in ASGI application\n", exc_info=exc)
+
+    return serve
+
+
+def _refuse(url: str, table: str, statement: str) -> None:
+    """Make a SQLite table refuse INSERTs or DELETEs, as a full disk or a lock would."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                f"CREATE TRIGGER refuse_{statement.lower()}_{table} BEFORE {statement} ON "
+                f"{table} BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+        )
+    engine.dispose()
+
+
+def test_logs_hold_no_message_text_health_values_tokens_or_user_ids(
+    client, alice, rasa, caplog, api_env
+):
+    database, tracker = api_env["DATABASE_URL"], api_env["TRACKER_STORE_URL"]
+    rasa.tracker_store_url = tracker
     with caplog.at_level(logging.DEBUG):
         client.post("/api/v1/chat", json={"message": "my secret pain story"}, headers=alice.headers)
         client.post(
@@ -122,18 +154,59 @@ def test_logs_hold_no_message_text_health_values_or_tokens(client, alice, rasa, 
         )
         rasa.down = True
         client.post("/api/v1/chat", json={"message": "another secret"}, headers=alice.headers)
-    text = caplog.text
-    for secret in (
+        rasa.down = False
+        # Routes that carry the user's id in their path, one of them for an unknown user.
+        for path in (
+            f"/api/v1/internal/users/{alice.user_id}/checkins",
+            f"/api/v1/internal/users/{alice.user_id}/insights",
+            f"/api/v1/internal/users/{alice.user_id}/suggestions",
+            f"/api/v1/internal/users/{uuid.uuid4()}/checkins",
+        ):
+            client.get(path, headers=SERVICE)
+        client.delete("/api/v1/me/conversation", headers=alice.headers)
+        client.post("/api/v1/chat", json={"message": "a third secret"}, headers=alice.headers)
+        if database.startswith("sqlite"):  # the trigger below is SQLite's syntax
+            # A database error nobody handles: the server logs it with its traceback.
+            _refuse(database, "checkins", "INSERT")
+            served = TestClient(_served_like_uvicorn(client.app), raise_server_exceptions=False)
+            response = served.post(
+                "/api/v1/internal/checkins",
+                json=checkin_body(alice.user_id, key="k2", note="private note"),
+                headers=SERVICE,
+            )
+            assert response.status_code == 500
+        # The tracker store fails during an erase.
+        _refuse(tracker, "events", "DELETE")
+        assert client.delete("/api/v1/me", headers=alice.headers).status_code == 503
+    # The test client's own record of what it requested is not the API's log.
+    records = [
+        record
+        for record in caplog.records
+        if not (record.name == "httpx" and "http://testserver/" in record.getMessage())
+    ]
+    logged = "\n".join(caplog.handler.format(record) for record in records)
+    secrets = (
         "secret pain story",
         "another secret",
+        "a third secret",
         "private note",
         alice.token,
         alice.user_id,
         SERVICE["X-Service-Key"],
-    ):
-        assert secret not in text
-    assert "POST /api/v1/chat 200" in text
-    assert "POST /api/v1/internal/checkins 201" in text
+    )
+    leaks = {
+        secret: [line for line in logged.splitlines() if secret in line]
+        for secret in secrets
+        if secret in logged
+    }
+    assert leaks == {}
+    assert "POST /api/v1/chat 200" in logged
+    assert "POST /api/v1/internal/checkins 201" in logged
+    assert "GET /api/v1/internal/users/{user_id}/checkins 404" in logged
+    # The failed erase is logged by the error's type alone: no traceback, no statement.
+    [erase_failed] = [record for record in records if record.name == "cadence.api.erase"]
+    assert erase_failed.getMessage() == "tracker store erase failed (IntegrityError)"
+    assert erase_failed.exc_info is None
 
 
 def test_embedding_sites_can_be_allowed(make_client):
