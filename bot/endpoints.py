@@ -81,7 +81,12 @@ def endpoints(env: dict[str, str]) -> dict[str, Any]:
 def main() -> None:
     output = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_OUTPUT
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(yaml.safe_dump(endpoints(dict(os.environ)), sort_keys=False))
+    # Tokens and the database password are in it: readable by its owner only, from the
+    # moment it exists (not written 0644 and tightened after).
+    descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # an older file keeps its mode otherwise
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(yaml.safe_dump(endpoints(dict(os.environ)), sort_keys=False))
     print(f"wrote {output}")
 
 

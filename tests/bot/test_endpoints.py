@@ -46,3 +46,19 @@ def test_the_action_server_token_goes_with_every_call():
         "enable_selective_domain": True,
         "token": "s3cret",
     }
+
+
+def test_the_written_endpoints_file_is_readable_by_its_owner_only(tmp_path, monkeypatch):
+    import stat
+    import sys
+
+    from bot import endpoints as module
+
+    output = tmp_path / "endpoints.yml"
+    output.write_text("old")
+    output.chmod(0o644)  # a file from before keeps no wider mode
+    monkeypatch.setenv("ACTIONS_TOKEN", "t" * 32)
+    monkeypatch.setattr(sys, "argv", ["endpoints", str(output)])
+    module.main()
+    assert stat.S_IMODE(output.stat().st_mode) == 0o600
+    assert "t" * 32 in output.read_text()
