@@ -24,7 +24,12 @@ from actions.progress import flare_message, todays_flare
 from actions.scales import REASKS, SCALE_LABELS, SCALE_NAMES, SCALES, parse_scale
 
 CHECKIN_SLOTS = (
-    *SCALES, "checkin_note", "body_location", "checkin_key", "checkin_copied", "checkin_copy_ok"
+    *SCALES,
+    "checkin_note",
+    "body_location",
+    "checkin_key",
+    "checkin_copied",
+    "checkin_copy_ok",
 )
 NOTHING_TO_ADD = {"no", "nope", "nothing", "none", "nothing to add", "no thanks", "n/a", "-"}
 MAX_NOTE_CHARS = 1000
@@ -72,8 +77,11 @@ class ValidateCheckinForm(FormValidationAction):
         # Only the copied scores are asked again: what the user typed today stays.
         rest = "" if len(copied) == len(SCALES) else " through the rest"
         dispatcher.utter_message(text=f"OK, let's go{rest} one by one.")
-        return {**{scale: None for scale in copied}, "checkin_copied": None,
-                "checkin_copy_ok": None}
+        return {
+            **{scale: None for scale in copied},
+            "checkin_copied": None,
+            "checkin_copy_ok": None,
+        }
 
     async def _validate_scale(
         self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
@@ -83,7 +91,7 @@ class ValidateCheckinForm(FormValidationAction):
         if same:
             # "Same as yesterday" copies, unless a number comes with it ("about the same,
             # a 4"); the phrase itself is not read as one ("no change" is not a 0).
-            reading = parse_scale(f"{text[:same.start()]} {text[same.end():]}")
+            reading = parse_scale(f"{text[: same.start()]} {text[same.end() :]}")
             if reading.problem == "no_number":
                 return await copy_last_checkin(dispatcher, tracker, slot)
             number, problem = reading.value, reading.problem
@@ -111,6 +119,10 @@ class ValidateCheckinForm(FormValidationAction):
         text = str(value or "").strip()
         if intent == "deny" or text.lower().strip(".! ") in NOTHING_TO_ADD:
             return {"checkin_note": ""}
+        if text.startswith("/"):
+            # A payload, never words: the gateway escapes typed text that starts with "/",
+            # so this is a button or the API's own "/restart" (Start over), not a note.
+            return {"checkin_note": None}
         return with_locations(tracker, {"checkin_note": text[:MAX_NOTE_CHARS]})
 
 
@@ -125,11 +137,14 @@ def copied_scales(tracker: Tracker) -> list[str]:
 
 
 async def copy_last_checkin(dispatcher: CollectingDispatcher, tracker: Tracker, asked: str) -> dict:
-    """"Same as yesterday" at the question for `asked`: pre-fill that scale and the later
+    """ "Same as yesterday" at the question for `asked`: pre-fill that scale and the later
     ones not answered yet from the last check-in, keeping what was given today. The form
     then asks to confirm them (action_ask_checkin_copy_ok) before anything is saved."""
-    todo = [scale for scale in SCALES[SCALES.index(asked):]
-            if scale == asked or tracker.get_slot(scale) is None]
+    todo = [
+        scale
+        for scale in SCALES[SCALES.index(asked) :]
+        if scale == asked or tracker.get_slot(scale) is None
+    ]
     try:
         latest = await api_client.latest_checkins(tracker.sender_id, limit=1)
     except (api_client.ApiError, api_client.ApiUnavailable):
@@ -196,7 +211,7 @@ def build_checkin(tracker: Tracker, key: str | None = None) -> dict[str, Any]:
 
 
 def listed(scores: dict[str, Any], scales: Iterable[str] = SCALES) -> str:
-    """"pain 6, sleep 3": the given scales' scores, in check-in order."""
+    """ "pain 6, sleep 3": the given scales' scores, in check-in order."""
     return ", ".join(f"{SCALE_LABELS[scale]} {scores[scale]}" for scale in scales)
 
 
@@ -217,8 +232,7 @@ async def save(checkin: dict[str, Any]) -> str:
 
 
 NOTE_QUESTION = (
-    "Anything to add — where it hurts, what you did, what helped? "
-    'Type it, or tap "Nothing to add".'
+    'Anything to add — where it hurts, what you did, what helped? Type it, or tap "Nothing to add".'
 )
 NOTHING_TO_ADD_BUTTON = {"title": "Nothing to add", "payload": "/deny"}
 NEXT_STEPS = [
@@ -238,8 +252,10 @@ class ActionAskCheckinCopyOk(Action):
             text = f"I've copied your last check-in: {summary(scores)} Save the same for today?"
         else:
             given = listed(scores, [scale for scale in SCALES if scale not in copied])
-            text = (f"Today so far: {given}. I've copied the rest from your last check-in: "
-                    f"{listed(scores, copied)}. Save these for today?")
+            text = (
+                f"Today so far: {given}. I've copied the rest from your last check-in: "
+                f"{listed(scores, copied)}. Save these for today?"
+            )
         dispatcher.utter_message(
             text=text,
             buttons=[

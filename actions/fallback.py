@@ -1,4 +1,5 @@
-"""Fallback that does not loop: after two misunderstandings in a row, offer a menu.
+"""Fallback that does not loop: after two misunderstandings in a row, offer a menu. A
+message in another language is told that Cadence speaks English only.
 
 Inside a safety conversation nothing falls to "say it another way": the reply goes to
 the safety follow-up, which answers whatever the last safety question was.
@@ -9,6 +10,7 @@ from __future__ import annotations
 from rasa_sdk import Action, Tracker
 
 from actions.safety import ActionSafetyFollowup, last_reply
+from bot.nlu.language import looks_non_english
 
 MISUNDERSTOOD = {"nlu_fallback", "out_of_scope"}
 # The safety conversation's own replies: a typed reply right after one stays in it.
@@ -52,7 +54,9 @@ class ActionFallback(Action):
     async def run(self, dispatcher, tracker, domain):
         if in_safety_conversation(tracker):
             return await ActionSafetyFollowup().run(dispatcher, tracker, domain)
-        if misunderstandings_in_a_row(tracker) >= 2:
+        if looks_non_english(tracker.latest_message.get("text") or ""):
+            dispatcher.utter_message(response="utter_english_only")
+        elif misunderstandings_in_a_row(tracker) >= 2:
             dispatcher.utter_message(response="utter_topic_menu")
         elif tracker.latest_message.get("intent", {}).get("name") == "out_of_scope":
             dispatcher.utter_message(response="utter_out_of_scope")

@@ -175,7 +175,8 @@ class SafetyNet(GraphComponent):
                 softened = True
 
         if kind is not None or softened:
-            logger.info(
+            # DEBUG, not INFO: a verdict and its category are health information.
+            logger.debug(
                 "SafetyNet: %s (rule %s, category %s, classifier %s %.2f), previous intent %s",
                 message.get(INTENT, {}).get(INTENT_NAME_KEY),
                 found.rule_id,
@@ -245,7 +246,9 @@ def _strongest(
         candidates.append((found.kind, found.category))
     elif found.concern:
         candidates.append((CONCERN, None))
-    if learned is not None and learned.kind != NONE and learned.flagged:
+    # A pattern's verdict is the more specific: the classifier only speaks where no pattern
+    # did, or raises a concern (a hopeless message that also says "took the whole box").
+    if learned is not None and learned.kind != NONE and learned.flagged and not found.kind:
         # The classifier alone never starts the full crisis flow: it asks directly.
         kind = CONCERN if learned.kind == CRISIS else learned.kind
         # Where an idiom, a question or an explanation was cut out, what is left is read

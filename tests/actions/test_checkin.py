@@ -20,16 +20,24 @@ from actions.checkin import (
 )
 from tests.support.trackers import tracker_for
 
-FILLED = {"pain": 6.0, "fatigue": 7.0, "sleep_quality": 3.0, "stress": 5.0,
-          "checkin_note": "worse after shopping", "body_location": ["lower back", "knees"],
-          "timezone": "Europe/London"}
+FILLED = {
+    "pain": 6.0,
+    "fatigue": 7.0,
+    "sleep_quality": 3.0,
+    "stress": 5.0,
+    "checkin_note": "worse after shopping",
+    "body_location": ["lower back", "knees"],
+    "timezone": "Europe/London",
+}
 
 
 def stored_checkins(api, user_id):
     env = api.env()
     response = requests.get(
         f"{api.api_url}/api/v1/internal/users/{user_id}/checkins",
-        headers={"X-Service-Key": env["SERVICE_KEY"]}, params={"limit": 50}, timeout=10,
+        headers={"X-Service-Key": env["SERVICE_KEY"]},
+        params={"limit": 50},
+        timeout=10,
     )
     response.raise_for_status()
     return response.json()
@@ -48,8 +56,9 @@ async def test_the_note_question_saves_the_scores_in_the_same_turn(api, user_id)
     events = await ActionAskCheckinNote().run(dispatcher, tracker_for(user_id, SCORES), {})
 
     rows = stored_checkins(api, user_id)
-    assert [(r["pain"], r["fatigue"], r["sleep_quality"], r["stress"], r["note"])
-            for r in rows] == [(6, 7, 3, 5, None)]
+    assert [
+        (r["pain"], r["fatigue"], r["sleep_quality"], r["stress"], r["note"]) for r in rows
+    ] == [(6, 7, 3, 5, None)]
     [message] = dispatcher.messages
     assert "Saved" in message["text"] and "Pain 6, fatigue 7, sleep 3, stress 5" in message["text"]
     assert "Anything to add" in message["text"]
@@ -59,15 +68,15 @@ async def test_the_note_question_saves_the_scores_in_the_same_turn(api, user_id)
 
     # Asked again after an interruption: the question only, nothing saved twice.
     again = CollectingDispatcher()
-    await ActionAskCheckinNote().run(again, tracker_for(user_id, {**SCORES, "checkin_key": key}),
-                                     {})
+    await ActionAskCheckinNote().run(
+        again, tracker_for(user_id, {**SCORES, "checkin_key": key}), {}
+    )
     assert "Saved" not in again.messages[0]["text"]
     assert len(stored_checkins(api, user_id)) == 1
 
 
 async def test_a_note_amends_the_saved_checkin_and_the_form_is_cleared(api, user_id):
-    ask = await ActionAskCheckinNote().run(CollectingDispatcher(), tracker_for(user_id, SCORES),
-                                           {})
+    ask = await ActionAskCheckinNote().run(CollectingDispatcher(), tracker_for(user_id, SCORES), {})
     key = slot_events(ask)["checkin_key"]
     dispatcher = CollectingDispatcher()
     events = await ActionSubmitCheckin().run(
@@ -78,7 +87,8 @@ async def test_a_note_amends_the_saved_checkin_and_the_form_is_cleared(api, user
     assert row["locations"] == ["lower back", "knees"]
     assert "added your note" in dispatcher.messages[0]["text"]
     assert {b["payload"] for b in dispatcher.messages[0]["buttons"]} == {
-        "/ask_technique", "/show_progress"
+        "/ask_technique",
+        "/show_progress",
     }
     cleared = {name for name, value in slot_events(events).items() if value is None}
     assert {"pain", "fatigue", "sleep_quality", "stress", "checkin_note", "checkin_key"} <= cleared
@@ -86,12 +96,12 @@ async def test_a_note_amends_the_saved_checkin_and_the_form_is_cleared(api, user
 
 
 async def test_nothing_to_add_keeps_the_checkin_as_it_was(api, user_id):
-    ask = await ActionAskCheckinNote().run(CollectingDispatcher(), tracker_for(user_id, SCORES),
-                                           {})
+    ask = await ActionAskCheckinNote().run(CollectingDispatcher(), tracker_for(user_id, SCORES), {})
     dispatcher = CollectingDispatcher()
     await ActionSubmitCheckin().run(
         dispatcher,
-        tracker_for(user_id, {**SCORES, "checkin_note": "", **slot_events(ask)}), {},
+        tracker_for(user_id, {**SCORES, "checkin_note": "", **slot_events(ask)}),
+        {},
     )
     [row] = stored_checkins(api, user_id)
     assert row["note"] is None
@@ -111,8 +121,7 @@ async def test_api_down_keeps_the_checkin_and_its_note_and_says_so(
 
     # The note joins the waiting check-in rather than queueing a second one.
     noted = CollectingDispatcher()
-    await ActionSubmitCheckin().run(noted, tracker_for(user_id, {**FILLED, **slot_events(ask)}),
-                                    {})
+    await ActionSubmitCheckin().run(noted, tracker_for(user_id, {**FILLED, **slot_events(ask)}), {})
     assert "kept your note" in noted.messages[0]["text"]
     [waiting] = outbox.pending()
     assert waiting["note"] == "worse after shopping"
@@ -136,8 +145,12 @@ async def test_a_checkin_delivered_after_midnight_keeps_the_day_it_was_typed(
     from actions import api_client
 
     typed = dt.datetime(2026, 11, 30, 12, 50, tzinfo=dt.timezone.utc)  # 23:50 in Sydney
-    key_set = {"event": "slot", "name": "checkin_key", "value": "k-sydney",
-               "timestamp": typed.timestamp()}
+    key_set = {
+        "event": "slot",
+        "name": "checkin_key",
+        "value": "k-sydney",
+        "timestamp": typed.timestamp(),
+    }
     slots = {**FILLED, "timezone": "Australia/Sydney", "checkin_key": "k-sydney"}
     await ActionSubmitCheckin().run(
         CollectingDispatcher(), tracker_for(user_id, slots, events=[key_set]), {}
@@ -171,7 +184,7 @@ async def test_checkin_for_an_erased_user_is_dropped_not_kept(api):
 @pytest.mark.parametrize(
     ("text", "entities", "expected"),
     [
-        ("/inform{\"score\": 7}", [{"entity": "score", "value": 7}], 7.0),
+        ('/inform{"score": 7}', [{"entity": "score", "value": 7}], 7.0),
         ("about a 6", [], 6.0),
         ("seven", [], 7.0),
         ("12", [], None),
@@ -195,6 +208,14 @@ async def test_note_can_be_skipped():
     assert await ValidateCheckinForm().validate_checkin_note("/deny", dispatcher, tracker, {}) == {
         "checkin_note": ""
     }
+
+
+async def test_start_over_at_the_note_question_is_never_saved_as_a_note():
+    # "Start over" reaches Rasa as the API's own "/restart"; it once became the day's note.
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_for("u1", {**SCORES, "checkin_key": "k"}, text="/restart", intent="restart")
+    result = await ValidateCheckinForm().validate_checkin_note("/restart", dispatcher, tracker, {})
+    assert result == {"checkin_note": None}
 
 
 async def test_resuming_an_interrupted_checkin_says_answers_were_kept():
@@ -229,8 +250,13 @@ async def test_same_as_yesterday_copies_the_last_checkin_then_asks_to_confirm(ap
     dispatcher = CollectingDispatcher()
     tracker = tracker_for(user_id, {}, text="same as yesterday", active_loop="checkin_form")
     result = await ValidateCheckinForm().validate_pain("same as yesterday", dispatcher, tracker, {})
-    assert result == {"pain": 6.0, "fatigue": 7.0, "sleep_quality": 3.0, "stress": 5.0,
-                      "checkin_copied": ["pain", "fatigue", "sleep_quality", "stress"]}
+    assert result == {
+        "pain": 6.0,
+        "fatigue": 7.0,
+        "sleep_quality": 3.0,
+        "stress": 5.0,
+        "checkin_copied": ["pain", "fatigue", "sleep_quality", "stress"],
+    }
     slots = ["pain", "fatigue", "sleep_quality", "stress", "checkin_copy_ok", "checkin_note"]
     copied = tracker_for(user_id, result, active_loop="checkin_form")
     assert await ValidateCheckinForm().required_slots(slots, dispatcher, copied, {}) == slots
@@ -255,8 +281,14 @@ async def test_no_to_copied_scores_goes_one_by_one():
     copied = {**{scale: 6.0 for scale in SCALES}, "checkin_copied": list(SCALES)}
     tracker = tracker_for("u1", copied, intent="deny")
     result = await ValidateCheckinForm().validate_checkin_copy_ok(False, dispatcher, tracker, {})
-    assert result == {"pain": None, "fatigue": None, "sleep_quality": None, "stress": None,
-                      "checkin_copied": None, "checkin_copy_ok": None}
+    assert result == {
+        "pain": None,
+        "fatigue": None,
+        "sleep_quality": None,
+        "stress": None,
+        "checkin_copied": None,
+        "checkin_copy_ok": None,
+    }
     assert dispatcher.messages[0]["text"] == "OK, let's go one by one."
 
 
@@ -277,8 +309,12 @@ async def test_same_as_yesterday_later_in_the_checkin_copies_only_the_rest(api, 
     dispatcher = CollectingDispatcher()
     tracker = tracker_for(user_id, today, text="same as yesterday", active_loop="checkin_form")
     result = await form.validate_fatigue("same as yesterday", dispatcher, tracker, {})
-    assert result == {"fatigue": 7.0, "sleep_quality": 3.0, "stress": 5.0,
-                      "checkin_copied": ["fatigue", "sleep_quality", "stress"]}
+    assert result == {
+        "fatigue": 7.0,
+        "sleep_quality": 3.0,
+        "stress": 5.0,
+        "checkin_copied": ["fatigue", "sleep_quality", "stress"],
+    }
     assert dispatcher.messages == []  # the form asks to confirm next
 
     copied = tracker_for(user_id, {**today, **result}, active_loop="checkin_form")
@@ -294,8 +330,13 @@ async def test_same_as_yesterday_later_in_the_checkin_copies_only_the_rest(api, 
     reset = await form.validate_checkin_copy_ok(
         False, said_no, tracker_for(user_id, {**today, **result}, intent="deny"), {}
     )
-    assert reset == {"fatigue": None, "sleep_quality": None, "stress": None,
-                     "checkin_copied": None, "checkin_copy_ok": None}
+    assert reset == {
+        "fatigue": None,
+        "sleep_quality": None,
+        "stress": None,
+        "checkin_copied": None,
+        "checkin_copy_ok": None,
+    }
     assert said_no.messages[0]["text"] == "OK, let's go through the rest one by one."
 
 
@@ -303,22 +344,25 @@ async def test_same_as_yesterday_at_the_last_scale_copies_that_one(api, user_id)
     await outbox.deliver(build_checkin(tracker_for(user_id, FILLED)))
     given = {"pain": 2.0, "fatigue": 3.0, "sleep_quality": 8.0}
     tracker = tracker_for(user_id, given, text="no change", active_loop="checkin_form")
-    result = await ValidateCheckinForm().validate_stress("no change", CollectingDispatcher(),
-                                                         tracker, {})
+    result = await ValidateCheckinForm().validate_stress(
+        "no change", CollectingDispatcher(), tracker, {}
+    )
     assert result == {"stress": 5.0, "checkin_copied": ["stress"]}
 
 
 async def test_a_number_beats_same_as_yesterday(api, user_id):
     await outbox.deliver(build_checkin(tracker_for(user_id, FILLED)))
     tracker = tracker_for(user_id, {}, text="about the same, a 4", active_loop="checkin_form")
-    result = await ValidateCheckinForm().validate_pain("about the same, a 4",
-                                                       CollectingDispatcher(), tracker, {})
+    result = await ValidateCheckinForm().validate_pain(
+        "about the same, a 4", CollectingDispatcher(), tracker, {}
+    )
     assert result == {"pain": 4.0}
 
     dispatcher = CollectingDispatcher()
     tracker = tracker_for(user_id, {}, text="same as yesterday, 12", active_loop="checkin_form")
-    result = await ValidateCheckinForm().validate_pain("same as yesterday, 12", dispatcher,
-                                                       tracker, {})
+    result = await ValidateCheckinForm().validate_pain(
+        "same as yesterday, 12", dispatcher, tracker, {}
+    )
     assert result == {"pain": None}
     assert "outside the scale" in dispatcher.messages[0]["text"]
 
@@ -335,10 +379,12 @@ async def test_same_as_yesterday_with_the_api_down_says_so_honestly(api_down):
 
 async def test_same_as_yesterday_with_the_api_down_names_the_scale_asked(api_down):
     dispatcher = CollectingDispatcher()
-    tracker = tracker_for("u", {"pain": 5.0, "fatigue": 5.0}, text="same as last time",
-                          active_loop="checkin_form")
-    result = await ValidateCheckinForm().validate_sleep_quality("same as last time", dispatcher,
-                                                                tracker, {})
+    tracker = tracker_for(
+        "u", {"pain": 5.0, "fatigue": 5.0}, text="same as last time", active_loop="checkin_form"
+    )
+    result = await ValidateCheckinForm().validate_sleep_quality(
+        "same as last time", dispatcher, tracker, {}
+    )
     assert result == {"sleep_quality": None}
     assert dispatcher.messages[0]["text"].endswith(
         "Please pick a number from 0 to 10 for last night's sleep."

@@ -199,3 +199,11 @@ async def test_after_no_to_the_recheck_unread_text_is_not_asked_about_ending_the
     text = " ".join(said(m) for m in dispatcher.messages)
     assert "thoughts of ending your life" not in text
     assert [m.get("response") for m in dispatcher.messages] == ["utter_please_rephrase"]
+
+
+async def test_a_message_in_another_language_is_told_cadence_speaks_english_only():
+    tracker = tracker_with_intents("nlu_fallback")
+    tracker.latest_message["text"] = "hola, estoy muy cansada y tengo mucho dolor"
+    dispatcher = CollectingDispatcher()
+    await ActionFallback().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["response"] == "utter_english_only"

@@ -18,7 +18,8 @@ SCALE_PROMPTS = ("pain", "fatigue", "sleep", "stressed")
 def tracker_events(stack, sender_id: str) -> list[dict]:
     response = requests.get(
         f"{stack.rasa_url}/conversations/{sender_id}/tracker",
-        params={"token": stack.env_value("RASA_TOKEN")}, timeout=10,
+        params={"token": stack.env_value("RASA_TOKEN")},
+        timeout=10,
     )
     response.raise_for_status()
     return response.json()["events"]
@@ -29,8 +30,11 @@ def complete_checkin_by_buttons(chat, scores=(6, 7, 3, 5)) -> int:
     chat.say("I'd like to do a check-in")
     bot_turns = 1
     for score in scores:
-        assert any(b["payload"] == f'/inform{{"score": {score}}}'
-                   for m in chat.last for b in m.get("buttons", [])), chat.last
+        assert any(
+            b["payload"] == f'/inform{{"score": {score}}}'
+            for m in chat.last
+            for b in m.get("buttons", [])
+        ), chat.last
         chat.click(f'/inform{{"score": {score}}}')
         bot_turns += 1
     assert "Saved" in chat.text(), chat.last
@@ -62,7 +66,10 @@ def test_checkin_by_buttons_is_stored_and_readable(chat):
     rows = chat.get("/api/v1/me/checkins").json()
     assert len(rows) == 1
     assert (rows[0]["pain"], rows[0]["fatigue"], rows[0]["sleep_quality"], rows[0]["stress"]) == (
-        6, 7, 3, 5,
+        6,
+        7,
+        3,
+        5,
     )
 
 
@@ -108,7 +115,8 @@ def test_typed_commands_are_plain_text(stack, chat):
 def test_sender_comes_from_the_token_not_the_body(stack, chat):
     response = chat.http.post(
         f"{stack.api_url}/api/v1/chat",
-        json={"message": "hello", "sender": "someone-else"}, timeout=30,
+        json={"message": "hello", "sender": "someone-else"},
+        timeout=30,
     )
     assert response.status_code in (200, 422)
     assert not [e for e in tracker_events(stack, "someone-else") if e["event"] == "user"]
@@ -149,13 +157,17 @@ def test_delete_my_data_in_chat_erases_everything_and_ends_the_session(stack, ch
     chat.click('/inform{"score": 5}')
     chat.click_title("Skip them")
     chat.say("suggest a technique")
-    chat.click(next(b["payload"] for m in chat.last for b in m.get("buttons") or []
-                    if b["payload"].startswith("/choose_technique")))
+    chat.click_first("/choose_technique")
     chat.click_title("Stop")
     chat.click_title("Yes, it helped")
     stored = left_about(stack, chat.user_id)
-    assert {"users", "checkins", "weekly_checks", "technique_feedback",
-            "conversation_turns"} <= set(stored["api"]), stored
+    assert {
+        "users",
+        "checkins",
+        "weekly_checks",
+        "technique_feedback",
+        "conversation_turns",
+    } <= set(stored["api"]), stored
     assert stored["tracker"].get("events"), stored
 
     chat.say("delete my data")
@@ -174,8 +186,9 @@ def test_delete_my_data_in_chat_erases_everything_and_ends_the_session(stack, ch
     fresh = ChatClient(stack.api_url)
     fresh.say("I'd like to do a check-in")
     assert "pain" in fresh.text() and "left off" not in fresh.text(), fresh.last
-    assert any(b["payload"] == '/inform{"score": 0}' for m in fresh.last
-               for b in m.get("buttons") or []), fresh.last
+    assert any(
+        b["payload"] == '/inform{"score": 0}' for m in fresh.last for b in m.get("buttons") or []
+    ), fresh.last
     assert left_about(stack, chat.user_id) == NOTHING_LEFT, "written back after the erase"
 
 
@@ -190,7 +203,8 @@ def test_same_as_yesterday_copies_the_last_checkin(chat):
     chat.click_title("Nothing to add")
     rows = chat.get("/api/v1/me/checkins").json()
     assert [(r["pain"], r["fatigue"], r["sleep_quality"], r["stress"]) for r in rows] == [
-        (5, 6, 4, 3), (5, 6, 4, 3)
+        (5, 6, 4, 3),
+        (5, 6, 4, 3),
     ]
 
 
@@ -206,7 +220,8 @@ def test_same_as_yesterday_can_be_changed_one_by_one(chat):
     chat.click_title("Nothing to add")
     rows = chat.get("/api/v1/me/checkins").json()
     assert [(r["pain"], r["fatigue"], r["sleep_quality"], r["stress"]) for r in rows] == [
-        (8, 7, 2, 6), (5, 6, 4, 3)
+        (8, 7, 2, 6),
+        (5, 6, 4, 3),
     ]
 
 
@@ -226,7 +241,8 @@ def test_same_as_yesterday_part_way_keeps_todays_first_answers(chat):
     chat.click_title("Nothing to add")
     rows = chat.get("/api/v1/me/checkins").json()
     assert [(r["pain"], r["fatigue"], r["sleep_quality"], r["stress"]) for r in rows] == [
-        (8, 7, 4, 3), (5, 6, 4, 3)
+        (8, 7, 4, 3),
+        (5, 6, 4, 3),
     ]
 
 
@@ -300,3 +316,25 @@ def test_a_named_country_sets_the_helplines_and_a_term_gets_its_definition(chat)
     assert "988" in json.dumps(chat.last), chat.last
     chat.say("what does cortisol mean?")
     assert "ortisol" in chat.text() and "hormone" in chat.text().lower(), chat.last
+
+
+def test_start_over_at_the_note_question_saves_no_note_and_the_next_check_in_starts_afresh(
+    stack, chat
+):
+    chat.say("I'd like to do a check-in")
+    for score in (6, 7, 3, 5):
+        chat.click(f'/inform{{"score": {score}}}')
+    assert "Saved" in chat.text(), chat.last  # the note question, scores already kept
+
+    response = chat.http.delete(f"{stack.api_url}/api/v1/me/conversation", timeout=30)
+    assert response.status_code == 204
+    [checkin] = chat.get("/api/v1/me/checkins").json()
+    assert not checkin["note"], checkin  # "/restart" was once saved as the day's note
+
+    chat.say("I'd like to do a check-in")
+    assert "where we left off" not in chat.text(), chat.last
+    assert any(
+        b["payload"].startswith('/inform{"score"')
+        for m in chat.last
+        for b in m.get("buttons") or []
+    ), chat.last

@@ -41,14 +41,7 @@ def mid_checkin(stack, text: str) -> list[dict]:
 def mid_technique(stack, text: str) -> list[dict]:
     chat = ChatClient(stack.api_url)
     chat.say("suggest a technique")
-    chat.click(
-        next(
-            b["payload"]
-            for m in chat.last
-            for b in m.get("buttons") or []
-            if b["payload"].startswith("/choose_technique")
-        )
-    )
+    chat.click_first("/choose_technique")
     assert "Step 1" in chat.text(), chat.last
     return chat.say(text)
 

@@ -277,6 +277,14 @@ class ChatClient:
                     return self.click(button["payload"])
         raise AssertionError(f"no button titled {title!r} in {self.last!r}")
 
+    def click_first(self, payload_prefix: str) -> list[dict]:
+        """Tap the first button in the bot's last turn whose payload starts so."""
+        for message in self.last:
+            for button in message.get("buttons") or []:
+                if button["payload"].startswith(payload_prefix):
+                    return self.click(button["payload"])
+        raise AssertionError(f"no button with a {payload_prefix!r} payload in {self.last!r}")
+
     def text(self) -> str:
         return "\n".join(m.get("text", "") for m in self.last)
 

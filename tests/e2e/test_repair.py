@@ -1,0 +1,24 @@
+"""Conversation repair on the real stack: messages Cadence cannot act on still get a way on."""
+
+from __future__ import annotations
+
+
+def test_a_lone_emoji_gets_next_steps_not_an_outage_message(chat):
+    chat.say("👍")
+    text = chat.text()
+    assert "can't do that right now" not in text, chat.last
+    titles = [b["title"] for m in chat.last for b in m.get("buttons") or []]
+    assert titles, chat.last
+
+
+def test_a_message_in_spanish_is_told_cadence_speaks_english_only(chat):
+    chat.say("hola, estoy muy cansada y tengo mucho dolor en la espalda")
+    assert "only understand English" in chat.text(), chat.last
+
+
+def test_i_am_so_tired_is_believed_and_offered_a_next_step(chat):
+    chat.say("I'm so tired")
+    text = chat.text()
+    assert "didn't quite get that" not in text and "Are you OK" not in text, chat.last
+    payloads = [b["payload"] for m in chat.last for b in m.get("buttons") or []]
+    assert "/start_checkin" in payloads and "/ask_technique" in payloads, chat.last
