@@ -7,8 +7,8 @@ the one its label asks for (tests/support/safety_routes.py). The blind set
 nor the corpus; it is only reported on, never used to write patterns or examples. It was
 measured four times in the session that wrote the safety layer, so it is reported as
 "used"; tests/safety_blind/blind_set_v2.yml, written later the same way, is the blind set.
-The development set (tests/safety_dev/external_dev.yml, another outside author) was read to
-find gaps and to choose thresholds, and is reported for comparison.
+The development sets (tests/safety_dev/, two more outside authors) were read to find gaps
+and choose the classifier's thresholds, and are reported for comparison.
 
 For each kind: recall (the right route, or for crisis any route with the contacts and a
 direct question) and, for near misses, the share sent to an alarm (the crisis flow,
@@ -37,6 +37,7 @@ OUT = ROOT / "bench" / "results" / "safety_eval.md"
 BLIND_USED = ROOT / "tests" / "safety_blind" / "blind_set.yml"
 BLIND = ROOT / "tests" / "safety_blind" / "blind_set_v2.yml"
 DEVELOPMENT = ROOT / "tests" / "safety_dev" / "external_dev.yml"
+DEVELOPMENT_2 = ROOT / "tests" / "safety_dev" / "external_dev_2.yml"
 KIND_OF_BLIND = {"near_miss": "none"}
 
 
@@ -123,6 +124,10 @@ def main() -> int:
         for name, examples in (
             ("Blind set v2 (tests/safety_blind/blind_set_v2.yml)", load_labelled(BLIND)),
             ("Development set (tests/safety_dev/external_dev.yml)", load_labelled(DEVELOPMENT)),
+            (
+                "Development set 2 (tests/safety_dev/external_dev_2.yml)",
+                load_labelled(DEVELOPMENT_2),
+            ),
             ("Blind set v1, used (tests/safety_blind/blind_set.yml)", load_labelled(BLIND_USED)),
             ("Corpus", load_corpus()),
         ):

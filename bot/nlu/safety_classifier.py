@@ -10,9 +10,11 @@ so an idiom rule lowers both layers alike.
 Its thresholds are chosen on out-of-fold predictions (stratified k-fold over the corpus:
 data the model never trained on), never on the blind set, as the lowest risk score that
 keeps near misses within a budget (and everyday messages within a smaller one), so
-recall comes first within it. There are two, for
-the two costs of a false verdict: labels that send someone to emergency or urgent care
-(overdose, red flags) get at most NEAR_MISS_BUDGET["alarm"] of near misses; the others
+recall comes first within it. The near misses of the development sets (tests/safety_dev/,
+written by outside authors and never trained on) must keep within the same budget: the
+corpus's own near misses are cut by patterns written next to them, so they flatter.
+There are two thresholds, for the two costs of a false verdict: labels that send
+someone to emergency or urgent care (overdose, red flags) get at most NEAR_MISS_BUDGET["alarm"] of near misses; the others
 (which ask a direct question or give contacts) at most NEAR_MISS_BUDGET["ask"].
 `python -m bot.nlu.safety_classifier` recomputes them and writes
 data/safety/classifier.yml; a test fails if the file is stale.
@@ -32,7 +34,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
-from bot.nlu.safety_corpus import NONE, Example, everyday_examples, load_corpus
+from bot.nlu.safety_corpus import (
+    NONE,
+    Example,
+    development_near_misses,
+    everyday_examples,
+    load_corpus,
+)
 from bot.nlu.safety_patterns import SAFETY_DIR, SafetyMatcher, default_matcher
 
 SETTINGS_PATH = SAFETY_DIR / "classifier.yml"
@@ -114,9 +122,13 @@ class SafetyClassifier:
 
     def scores_cut(self, cut_text: str) -> Verdict:
         """As `scores`, for text the matcher has already cut (SafetyMatch.cut_text)."""
-        probabilities = self.model.predict_proba([cut_text])[0]
-        found = _verdict(probabilities, list(self.model.classes_), self._none)
+        found = self.verdict_cut(cut_text)
         return Verdict(found.label, found.risk, found.risk >= self.thresholds[group(found.label)])
+
+    def verdict_cut(self, cut_text: str) -> Verdict:
+        """The label and risk score alone, before any threshold."""
+        probabilities = self.model.predict_proba([cut_text])[0]
+        return _verdict(probabilities, list(self.model.classes_), self._none)
 
 
 def _verdict(probabilities: np.ndarray, classes: list[str], none_index: int) -> Verdict:
@@ -204,9 +216,23 @@ def tune() -> dict[str, Any]:
     verdicts = out_of_fold(corpus + everyday, matcher)
     near_miss = choose_thresholds(corpus, verdicts[: len(corpus)])
     ordinary = choose_thresholds(everyday, verdicts[len(corpus) :], EVERYDAY_BUDGET)
-    thresholds = {name: max(near_miss[name], ordinary[name]) for name in NEAR_MISS_BUDGET}
+    # The outside authors' near misses, scored by the model as served (trained on all of
+    # the corpus, never on them): wording nobody here wrote, so the bar that matters.
+    development = development_near_misses()
+    served = SafetyClassifier.train(matcher=matcher, thresholds={})
+    outside = choose_thresholds(
+        development, [served.verdict_cut(classifier_text(e.text, matcher)) for e in development]
+    )
+    thresholds = {
+        name: max(near_miss[name], ordinary[name], outside[name]) for name in NEAR_MISS_BUDGET
+    }
     figures = evaluate(corpus, verdicts[: len(corpus)], thresholds)
     figures["everyday"] = evaluate(everyday, verdicts[len(corpus) :], thresholds)[NONE]
+    figures["development_near_misses"] = evaluate(
+        development,
+        [served.verdict_cut(classifier_text(e.text, matcher)) for e in development],
+        thresholds,
+    )[NONE]
     return {
         "thresholds": thresholds,
         "folds": FOLDS,

@@ -77,6 +77,20 @@ def load_corpus(directory: Path | None = None) -> list[Example]:
     return examples
 
 
+DEVELOPMENT_DIR = SAFETY_DIR.parents[1] / "tests" / "safety_dev"
+
+
+def development_near_misses(directory: Path | None = None) -> list[Example]:
+    """The near misses of the outside authors' development sets (tests/safety_dev/): never
+    trained on, used to choose the classifier's thresholds."""
+    examples = []
+    for path in sorted(Path(directory or DEVELOPMENT_DIR).glob("*.yml")):
+        for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            if entry["kind"] == "near_miss":
+                examples.append(Example(str(entry["text"]), NONE))
+    return examples
+
+
 def by_kind(examples: list[Example], kind: str) -> list[Example]:
     return [e for e in examples if e.kind == kind]
 
