@@ -14,8 +14,9 @@ recall comes first within it. The near misses of the development sets (tests/saf
 written by outside authors and never trained on) must keep within the same budget: the
 corpus's own near misses are cut by patterns written next to them, so they flatter.
 There are two thresholds, for the two costs of a false verdict: labels that send
-someone to emergency or urgent care (overdose, red flags) get at most NEAR_MISS_BUDGET["alarm"] of near misses; the others
-(which ask a direct question or give contacts) at most NEAR_MISS_BUDGET["ask"].
+someone to emergency or urgent care (overdose, red flags) get at most
+NEAR_MISS_BUDGET["alarm"] of near misses; the others (which ask a direct question or give
+contacts) at most NEAR_MISS_BUDGET["ask"].
 `python -m bot.nlu.safety_classifier` recomputes them and writes
 data/safety/classifier.yml; a test fails if the file is stale.
 """
