@@ -3,14 +3,6 @@
 from __future__ import annotations
 
 
-def test_a_lone_emoji_gets_next_steps_not_an_outage_message(chat):
-    chat.say("👍")
-    text = chat.text()
-    assert "can't do that right now" not in text, chat.last
-    titles = [b["title"] for m in chat.last for b in m.get("buttons") or []]
-    assert titles, chat.last
-
-
 def test_a_message_in_spanish_is_told_cadence_speaks_english_only(chat):
     chat.say("hola, estoy muy cansada y tengo mucho dolor en la espalda")
     assert "only understand English" in chat.text(), chat.last
