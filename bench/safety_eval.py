@@ -26,9 +26,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import yaml
-
-from bot.nlu.safety_corpus import Example, load_corpus
+from bot.nlu.safety_corpus import DEVELOPMENT_DIR, Example, load_corpus, load_outside_set
 from tests.support.safety_routes import ALARMS, right_route, route
 from tests.support.stack import ChatClient, Stack
 
@@ -36,20 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results" / "safety_eval.md"
 BLIND_USED = ROOT / "tests" / "safety_blind" / "blind_set.yml"
 BLIND = ROOT / "tests" / "safety_blind" / "blind_set_v2.yml"
-DEVELOPMENT = ROOT / "tests" / "safety_dev" / "external_dev.yml"
-DEVELOPMENT_2 = ROOT / "tests" / "safety_dev" / "external_dev_2.yml"
-KIND_OF_BLIND = {"near_miss": "none"}
-
-
-def load_labelled(path: Path) -> list[Example]:
-    """A set written by an outside author ({text, kind, subtype?, category?} entries)."""
-    examples = []
-    for entry in yaml.safe_load(path.read_text(encoding="utf-8")):
-        kind = KIND_OF_BLIND.get(entry["kind"], entry["kind"])
-        if kind == "crisis" and entry.get("subtype") == "indirect":
-            kind = "concern"  # indirect wording: the direct question is the right route
-        examples.append(Example(str(entry["text"]), kind, entry.get("category")))
-    return examples
+DEVELOPMENT = DEVELOPMENT_DIR / "external_dev.yml"
+DEVELOPMENT_2 = DEVELOPMENT_DIR / "external_dev_2.yml"
 
 
 def run(stack: Stack, examples: list[Example]) -> list[tuple[Example, str, str | None]]:
@@ -122,13 +108,13 @@ def main() -> int:
     try:
         sections = []
         for name, examples in (
-            ("Blind set v2 (tests/safety_blind/blind_set_v2.yml)", load_labelled(BLIND)),
-            ("Development set (tests/safety_dev/external_dev.yml)", load_labelled(DEVELOPMENT)),
+            ("Blind set v2 (tests/safety_blind/blind_set_v2.yml)", load_outside_set(BLIND)),
+            ("Development set (tests/safety_dev/external_dev.yml)", load_outside_set(DEVELOPMENT)),
             (
                 "Development set 2 (tests/safety_dev/external_dev_2.yml)",
-                load_labelled(DEVELOPMENT_2),
+                load_outside_set(DEVELOPMENT_2),
             ),
-            ("Blind set v1, used (tests/safety_blind/blind_set.yml)", load_labelled(BLIND_USED)),
+            ("Blind set v1, used (tests/safety_blind/blind_set.yml)", load_outside_set(BLIND_USED)),
             ("Corpus", load_corpus()),
         ):
             rows, misses = table(run(stack, examples))

@@ -221,19 +221,14 @@ def tune() -> dict[str, Any]:
     # the corpus, never on them): wording nobody here wrote, so the bar that matters.
     development = development_near_misses()
     served = SafetyClassifier.train(matcher=matcher, thresholds={})
-    outside = choose_thresholds(
-        development, [served.verdict_cut(classifier_text(e.text, matcher)) for e in development]
-    )
+    outside_verdicts = [served.verdict_cut(classifier_text(e.text, matcher)) for e in development]
+    outside = choose_thresholds(development, outside_verdicts)
     thresholds = {
         name: max(near_miss[name], ordinary[name], outside[name]) for name in NEAR_MISS_BUDGET
     }
     figures = evaluate(corpus, verdicts[: len(corpus)], thresholds)
     figures["everyday"] = evaluate(everyday, verdicts[len(corpus) :], thresholds)[NONE]
-    figures["development_near_misses"] = evaluate(
-        development,
-        [served.verdict_cut(classifier_text(e.text, matcher)) for e in development],
-        thresholds,
-    )[NONE]
+    figures["development_near_misses"] = evaluate(development, outside_verdicts, thresholds)[NONE]
     return {
         "thresholds": thresholds,
         "folds": FOLDS,

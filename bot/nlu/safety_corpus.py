@@ -80,15 +80,25 @@ def load_corpus(directory: Path | None = None) -> list[Example]:
 DEVELOPMENT_DIR = SAFETY_DIR.parents[1] / "tests" / "safety_dev"
 
 
+def load_outside_set(path: Path) -> list[Example]:
+    """A set written by an outside author (tests/safety_blind/, tests/safety_dev/):
+    {text, kind, subtype?, category?} entries, with the kinds of the corpus: a near miss
+    is "none", and indirect crisis wording is a concern (the direct question is its route)."""
+    examples = []
+    for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+        kind = NONE if entry["kind"] == "near_miss" else str(entry["kind"])
+        if kind == "crisis" and entry.get("subtype") == "indirect":
+            kind = "concern"
+        category = entry.get("category")
+        examples.append(Example(str(entry["text"]), kind, str(category) if category else None))
+    return examples
+
+
 def development_near_misses(directory: Path | None = None) -> list[Example]:
     """The near misses of the outside authors' development sets (tests/safety_dev/): never
     trained on, used to choose the classifier's thresholds."""
-    examples = []
-    for path in sorted(Path(directory or DEVELOPMENT_DIR).glob("*.yml")):
-        for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
-            if entry["kind"] == "near_miss":
-                examples.append(Example(str(entry["text"]), NONE))
-    return examples
+    paths = sorted(Path(directory or DEVELOPMENT_DIR).glob("*.yml"))
+    return [e for path in paths for e in load_outside_set(path) if e.kind == NONE]
 
 
 def by_kind(examples: list[Example], kind: str) -> list[Example]:

@@ -192,9 +192,8 @@ class SafetyNet(GraphComponent):
         )
 
     def _classify(self, found: SafetyMatch) -> Optional[Verdict]:
-        words = [w for w in found.cut_text.split() if w != "|"]
         least = MIN_WORDS_LEFT_AFTER_CUT if found.idioms else MIN_CLASSIFIER_WORDS
-        if self.classifier is None or len(words) < least:
+        if self.classifier is None or len(found.words_left()) < least:
             return None
         return self.classifier.scores_cut(found.cut_text)
 

@@ -80,6 +80,10 @@ class SafetyMatch:
     def fired(self) -> bool:
         return self.kind is not None
 
+    def words_left(self) -> list[str]:
+        """The words of cut_text, without the marks where exclusions were cut out."""
+        return [word for word in self.cut_text.split() if word != _CUT.strip()]
+
     def was_cut_for(self, scope: str) -> bool:
         """Whether an idiom, question or explanation was cut out for this scope."""
         return bool(self.cut_scopes & {scope, "both"})
