@@ -70,7 +70,7 @@ def issue_token(
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
 
 
-def _unauthorized(detail: str) -> HTTPException:
+def unauthorized(detail: str) -> HTTPException:
     return HTTPException(
         status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"}
     )
@@ -91,7 +91,7 @@ async def session_token(
     I/O, so no hop to the thread pool. Whether the user still exists and the session is
     still open is `load_user`'s question."""
     if credentials is None:
-        raise _unauthorized("Missing bearer token")
+        raise unauthorized("Missing bearer token")
     assert settings.jwt_secret is not None
     try:
         # Pinning the algorithm list is what rejects "alg: none" and key-confusion tokens.
@@ -103,7 +103,7 @@ async def session_token(
             options={"require": ["sub", "exp", "iat"], "verify_exp": False, "verify_iat": False},
         )
     except jwt.PyJWTError:
-        raise _unauthorized(INVALID) from None
+        raise unauthorized(INVALID) from None
     expires = claims["exp"]
     if (
         not isinstance(claims["sub"], str)
@@ -112,13 +112,13 @@ async def session_token(
         or not math.isfinite(expires)
         or clock().timestamp() >= expires
     ):
-        raise _unauthorized(INVALID)
+        raise unauthorized(INVALID)
     session_id = claims.get("sid")
     if session_id is None:
         # Issued before tokens carried a session: the token itself stands for its session.
         session_id = hashlib.sha256(credentials.credentials.encode()).hexdigest()
     elif not isinstance(session_id, str) or not 0 < len(session_id) <= 64:
-        raise _unauthorized(INVALID)
+        raise unauthorized(INVALID)
     return SessionToken(user_id=claims["sub"], session_id=session_id)
 
 
@@ -138,7 +138,7 @@ def load_user(db: Session, token: SessionToken, now: dt.datetime) -> User:
     # signature is still valid.
     user = db.get(User, token.user_id)
     if user is None or db.get(RevokedSession, token.session_id) is not None:
-        raise _unauthorized(INVALID)
+        raise unauthorized(INVALID)
     record_activity(db, user, now)
     return user
 

@@ -13,7 +13,7 @@ from api.db import DbSession
 from api.models import ConversationTurn
 from api.ratelimit import limit_chat
 from api.schemas import ChatIn, ChatOut, ErrorOut, UnprocessableOut
-from api.security import INVALID, AppClock, SessionToken, ValidToken, load_user
+from api.security import INVALID, AppClock, SessionToken, ValidToken, load_user, unauthorized
 from api.services import erase, transcript
 from api.services.rasa import RasaGateway, RasaUnavailable, to_messages
 
@@ -124,9 +124,7 @@ async def chat(
         await run_in_threadpool(
             erase.erase_late_tracker_events, request.app.state.tracker_engine, user_id
         )
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, detail=INVALID, headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise unauthorized(INVALID)
     # "started over": the answer belongs to the conversation that was cleared, so it is
     # shown to the person who asked but not kept.
     return ChatOut.model_validate({"messages": messages})

@@ -271,19 +271,20 @@ class ChatClient:
 
     def click_title(self, title: str) -> list[dict]:
         """Tap the button with this title in the bot's last turn."""
-        for message in self.last:
-            for button in message.get("buttons") or []:
-                if button["title"] == title:
-                    return self.click(button["payload"])
-        raise AssertionError(f"no button titled {title!r} in {self.last!r}")
+        return self._click_first_where(lambda b: b["title"] == title, f"titled {title!r}")
 
     def click_first(self, payload_prefix: str) -> list[dict]:
         """Tap the first button in the bot's last turn whose payload starts so."""
+        return self._click_first_where(
+            lambda b: b["payload"].startswith(payload_prefix), f"with a {payload_prefix!r} payload"
+        )
+
+    def _click_first_where(self, wanted: Callable[[dict], bool], what: str) -> list[dict]:
         for message in self.last:
             for button in message.get("buttons") or []:
-                if button["payload"].startswith(payload_prefix):
+                if wanted(button):
                     return self.click(button["payload"])
-        raise AssertionError(f"no button with a {payload_prefix!r} payload in {self.last!r}")
+        raise AssertionError(f"no button {what} in {self.last!r}")
 
     def text(self) -> str:
         return "\n".join(m.get("text", "") for m in self.last)
