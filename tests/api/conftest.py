@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from alembic import command
@@ -159,6 +161,18 @@ class FakeRasa:
             tracker += [("bot", json.dumps(message)) for message in reply]
             self._save(body["sender"], tracker)
         return httpx.Response(200, json=reply)
+
+    def hold_until(self, release: threading.Event) -> threading.Event:
+        """Hold every turn, once its tracker is loaded, until `release` is set; the event
+        returned is set when a turn is being held."""
+        arrived = threading.Event()
+
+        async def until_released() -> None:
+            arrived.set()
+            await anyio.to_thread.run_sync(release.wait, abandon_on_cancel=True)
+
+        self.hold = until_released
+        return arrived
 
     def _load(self, sender: str) -> list[tuple[str, str]]:
         if self.tracker_store_url is None:

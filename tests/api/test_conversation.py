@@ -6,8 +6,6 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import anyio
-
 from api.models import TechniqueFeedback, User
 from tests.api.conftest import SERVICE, checkin_body, tracker_events
 
@@ -98,13 +96,8 @@ def test_start_over_while_a_turn_is_in_flight_leaves_none_of_the_earlier_events(
     tracker = api_env["TRACKER_STORE_URL"]
     rasa.tracker_store_url = tracker
     client.post(CHAT, json={"message": "my knee hurts"}, headers=alice.headers).raise_for_status()
-    arrived, release = threading.Event(), threading.Event()
-
-    async def until_released() -> None:
-        arrived.set()
-        await anyio.to_thread.run_sync(release.wait, abandon_on_cancel=True)
-
-    rasa.hold = until_released
+    release = threading.Event()
+    arrived = rasa.hold_until(release)
     with ThreadPoolExecutor(max_workers=2) as pool:
         in_flight = pool.submit(client.post, CHAT, json={"message": "said meanwhile"},
                                 headers=alice.headers)

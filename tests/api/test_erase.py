@@ -6,7 +6,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import anyio
 import pytest
 from sqlalchemy import create_engine, event, inspect, text
 
@@ -163,13 +162,8 @@ def test_a_chat_turn_in_flight_during_the_erase_is_not_saved_anywhere(client, al
     tracker, database = _tracker(api_env), api_env["DATABASE_URL"]
     rasa.tracker_store_url = tracker
     client.post("/api/v1/chat", json={"message": "my knee hurts"}, headers=alice.headers)
-    arrived, erased = threading.Event(), threading.Event()
-
-    async def until_erased() -> None:
-        arrived.set()
-        await anyio.to_thread.run_sync(erased.wait, abandon_on_cancel=True)
-
-    rasa.hold = until_erased
+    erased = threading.Event()
+    arrived = rasa.hold_until(erased)
     with ThreadPoolExecutor(max_workers=1) as pool:
         in_flight = pool.submit(
             client.post, "/api/v1/chat", json={"message": "said while erasing"},
@@ -195,15 +189,12 @@ def test_a_chat_turn_answered_while_the_erase_deletes_our_rows_leaves_nothing_be
     client.post("/api/v1/chat", json={"message": "my knee hurts"}, headers=alice.headers)
     answer, answered = threading.Event(), threading.Event()
 
-    async def until_told() -> None:
-        await anyio.to_thread.run_sync(answer.wait, abandon_on_cancel=True)
-
     def between_tracker_and_rows(_conn, _cursor, statement, *_):  # noqa: ANN001
         if statement.lstrip().startswith("DELETE FROM") and not answer.is_set():
             answer.set()  # the tracker store is empty by now; our rows are next
             assert answered.wait(10)
 
-    rasa.hold = until_told
+    rasa.hold_until(answer)
     engine = client.app.state.engine
     event.listen(engine, "before_cursor_execute", between_tracker_and_rows)
     try:
