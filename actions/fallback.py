@@ -1,5 +1,6 @@
 """Fallback that does not loop: after two misunderstandings in a row, offer a menu. A
-message in another language is told that Cadence speaks English only.
+message in another language (as the NLU's LanguageGate found) is told that Cadence
+speaks English only.
 
 Inside a safety conversation nothing falls to "say it another way": the reply goes to
 the safety follow-up, which answers whatever the last safety question was.
@@ -10,7 +11,7 @@ from __future__ import annotations
 from rasa_sdk import Action, Tracker
 
 from actions.safety import ActionSafetyFollowup, last_reply
-from bot.nlu.language import looks_non_english
+from bot.nlu.language import LANGUAGE_ATTRIBUTE, OTHER_LANGUAGE
 
 MISUNDERSTOOD = {"nlu_fallback", "out_of_scope"}
 # The safety conversation's own replies: a typed reply right after one stays in it.
@@ -54,7 +55,7 @@ class ActionFallback(Action):
     async def run(self, dispatcher, tracker, domain):
         if in_safety_conversation(tracker):
             return await ActionSafetyFollowup().run(dispatcher, tracker, domain)
-        if looks_non_english(tracker.latest_message.get("text") or ""):
+        if tracker.latest_message.get(LANGUAGE_ATTRIBUTE) == OTHER_LANGUAGE:
             dispatcher.utter_message(response="utter_english_only")
         elif misunderstandings_in_a_row(tracker) >= 2:
             dispatcher.utter_message(response="utter_topic_menu")

@@ -2,8 +2,9 @@
 
 DIET was trained on English only; on "hola, estoy muy cansada" it still answers with some
 English intent, and with enough confidence to pass the fallback threshold. A message that
-looks non-English (bot/nlu/language.py) gets the intent ``nlu_fallback`` instead, so the
-fallback action can say that Cadence speaks English only. The safety net runs after this
+looks non-English (bot/nlu/language.py) gets the intent ``nlu_fallback`` instead, and
+the attribute LANGUAGE_ATTRIBUTE in its parse data, so the fallback action can say that
+Cadence speaks English only without asking the question again. The safety net runs after this
 and still overrides it.
 """
 
@@ -20,7 +21,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.language import looks_non_english
+from bot.nlu.language import LANGUAGE_ATTRIBUTE, OTHER_LANGUAGE, looks_non_english
 
 NOT_UNDERSTOOD = "nlu_fallback"
 
@@ -47,6 +48,7 @@ class LanguageGate(GraphComponent):
                 {INTENT_NAME_KEY: NOT_UNDERSTOOD, PREDICTED_CONFIDENCE_KEY: 1.0},
                 add_to_output=True,
             )
+            message.set(LANGUAGE_ATTRIBUTE, OTHER_LANGUAGE, add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: Any) -> Any:

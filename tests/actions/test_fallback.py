@@ -10,6 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import ActionFallback
+from bot.nlu.language import LANGUAGE_ATTRIBUTE, OTHER_LANGUAGE
 
 
 def tracker_with_intents(*intents: str) -> Tracker:
@@ -188,8 +189,11 @@ async def test_after_no_to_the_recheck_unread_text_is_not_asked_about_ending_the
         {"event": "action", "name": "action_listen"},
         {"event": "user", "text": "no", "parse_data": {"intent": {"name": "deny"}}},
         {"event": "action", "name": "action_safety_followup"},
-        {"event": "bot", "text": "Thank you for letting me know",
-         "metadata": {"utter_action": "utter_recheck_ok"}},
+        {
+            "event": "bot",
+            "text": "Thank you for letting me know",
+            "metadata": {"utter_action": "utter_recheck_ok"},
+        },
         {"event": "slot", "name": "safety_check_pending", "value": None},
         {"event": "action", "name": "action_listen"},
         {"event": "user", "text": "hmm ok", "parse_data": unread},
@@ -204,6 +208,7 @@ async def test_after_no_to_the_recheck_unread_text_is_not_asked_about_ending_the
 async def test_a_message_in_another_language_is_told_cadence_speaks_english_only():
     tracker = tracker_with_intents("nlu_fallback")
     tracker.latest_message["text"] = "hola, estoy muy cansada y tengo mucho dolor"
+    tracker.latest_message[LANGUAGE_ATTRIBUTE] = OTHER_LANGUAGE  # what LanguageGate leaves
     dispatcher = CollectingDispatcher()
     await ActionFallback().run(dispatcher, tracker, {})
     assert dispatcher.messages[0]["response"] == "utter_english_only"

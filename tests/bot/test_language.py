@@ -48,3 +48,19 @@ def test_no_english_training_example_is_taken_for_another_language() -> None:
     examples = everyday_examples() + load_corpus()
     flagged = [e.text for e in examples if looks_non_english(e.text)]
     assert flagged == []
+
+
+def test_the_gate_sends_another_language_to_the_fallback_and_says_why() -> None:
+    pytest.importorskip("rasa")
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.language import LANGUAGE_ATTRIBUTE, OTHER_LANGUAGE
+    from bot.nlu.language_gate import LanguageGate
+
+    spanish = Message(data={"text": "estoy muy cansada", "intent": {"name": "learn"}})
+    english = Message(data={"text": "I'm so tired", "intent": {"name": "share_feeling"}})
+    LanguageGate().process([spanish, english])
+    assert spanish.get("intent")["name"] == "nlu_fallback"
+    assert spanish.get(LANGUAGE_ATTRIBUTE) == OTHER_LANGUAGE
+    assert english.get("intent")["name"] == "share_feeling"
+    assert english.get(LANGUAGE_ATTRIBUTE) is None
