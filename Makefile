@@ -76,7 +76,7 @@ endpoints: .venv/.installed secrets
 # --- the two commands -------------------------------------------------------------------
 run: install train migrate endpoints
 	@echo ""
-	@echo "  Cadence is starting: open http://localhost:$${API_PORT:-8000} (Ctrl-C stops all three)"
+	@echo "  Cadence is starting: open http://localhost:$${API_PORT:-8000} (Ctrl-C stops them all)"
 	@echo ""
 	.venv/bin/honcho start -f Procfile -e $(DATA_DIR)/dev.env
 

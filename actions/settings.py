@@ -23,7 +23,8 @@ class Settings:
 
 def load_settings() -> Settings:
     return Settings(
-        api_url=os.environ.get("API_URL", "http://127.0.0.1:8000").rstrip("/"),
+        # The API's internal listener (api.internal_main), not the public port.
+        api_url=os.environ.get("API_URL", "http://127.0.0.1:8001").rstrip("/"),
         service_key=os.environ.get("SERVICE_KEY", ""),
         data_dir=Path(os.environ.get("CADENCE_DATA_DIR", "var")),
         default_locale=os.environ.get("CADENCE_LOCALE", "GB").upper(),

@@ -1,10 +1,11 @@
-"""Per-token limit on /chat and per-IP limit on /sessions: a moving window per key.
+"""Per-token limit on /chat, per-IP limits on /sessions and on wrong service keys (the
+internal app): a moving window per key.
 
-Limits are strings like "30/minute" (RATE_LIMIT_CHAT, RATE_LIMIT_SESSIONS), parsed by
-`limits`, so tests can lower them and end-to-end suites can raise them. The counters are
-in memory per process by default; RATE_LIMIT_STORAGE_URL=redis://... shares them between
-API processes through `limits`' Redis storage (a blocking round trip: run in the thread
-pool).
+Limits are strings like "30/minute" (RATE_LIMIT_CHAT, RATE_LIMIT_SESSIONS,
+RATE_LIMIT_SERVICE_KEY_FAILURES), parsed by `limits`, so tests can lower them and
+end-to-end suites can raise them. The counters are in memory per process by default;
+RATE_LIMIT_STORAGE_URL=redis://... shares them between API processes through `limits`'
+Redis storage (a blocking round trip: run in the thread pool).
 
 In memory, the window is kept here (`MovingWindows`) rather than by `limits`'
 MemoryStorage: that one starts a timer thread on a request whenever the previous one has
@@ -50,8 +51,11 @@ class MovingWindows:
         self._until_sweep = self.SWEEP_EVERY
         self._clock = clock
 
-    def retry_after(self, item: RateLimitItem, scope: str, key: str) -> int | None:
-        """Counts this hit: None if it is allowed, else the seconds until one would be."""
+    def retry_after(
+        self, item: RateLimitItem, scope: str, key: str, *, hit: bool = True
+    ) -> int | None:
+        """None if a hit is allowed, else the seconds until one would be. Counts the hit
+        unless `hit` is false (a look before deciding whether there is anything to count)."""
         now = self._clock()
         window = item.get_expiry()
         self._longest = max(self._longest, window)
@@ -62,7 +66,8 @@ class MovingWindows:
         while hits and hits[0] <= now - window:
             hits.popleft()
         if len(hits) < item.amount:
-            hits.append(now)
+            if hit:
+                hits.append(now)
             return None
         return max(1, math.ceil(hits[0] + window - now))
 
@@ -75,9 +80,11 @@ class MovingWindows:
     def __len__(self) -> int:
         return len(self._hits)
 
-    async def count(self, item: RateLimitItem, scope: str, key: str) -> int | None:
+    async def count(
+        self, item: RateLimitItem, scope: str, key: str, *, hit: bool = True
+    ) -> int | None:
         # Microseconds of pure Python: on the event loop, no thread-pool hop.
-        return self.retry_after(item, scope, key)
+        return self.retry_after(item, scope, key, hit=hit)
 
 
 class SharedWindows:
@@ -87,16 +94,19 @@ class SharedWindows:
         self._storage = storage_from_string(url)
         self._limiter = MovingWindowRateLimiter(self._storage)
 
-    def _retry_after(self, item: RateLimitItem, scope: str, key: str) -> int | None:
-        if self._limiter.hit(item, scope, key):
+    def _retry_after(self, item: RateLimitItem, scope: str, key: str, hit: bool) -> int | None:
+        allowed = self._limiter.hit if hit else self._limiter.test
+        if allowed(item, scope, key):
             return None
         reset_at = self._limiter.get_window_stats(item, scope, key).reset_time
         return max(1, math.ceil(reset_at - time.time()))
 
-    async def count(self, item: RateLimitItem, scope: str, key: str) -> int | None:
+    async def count(
+        self, item: RateLimitItem, scope: str, key: str, *, hit: bool = True
+    ) -> int | None:
         """As `MovingWindows.retry_after`. A blocking round trip, so in the thread pool."""
         try:
-            return await run_in_threadpool(self._retry_after, item, scope, key)
+            return await run_in_threadpool(self._retry_after, item, scope, key, hit)
         except self._storage.base_exceptions as exc:
             # Shared counters unreachable (Redis down): a limit exists to protect the
             # service, not to turn people away, so let the request through.
@@ -104,22 +114,37 @@ class SharedWindows:
             return None
 
 
+SLOW_DOWN = "You're sending messages faster than Cadence can keep up."
+
+
 class RateLimits:
     def __init__(self, settings: Settings) -> None:
         # Parsed at startup so a malformed limit stops the app instead of every request.
         self.chat = parse(settings.rate_limit_chat)
         self.sessions = parse(settings.rate_limit_sessions)
+        self.service_key_failures = parse(settings.rate_limit_service_key_failures)
         url = settings.rate_limit_storage_url
         self._windows = MovingWindows() if url.startswith("memory://") else SharedWindows(url)
 
-    async def enforce(self, item: RateLimitItem, scope: str, key: str) -> None:
-        retry_after = await self._windows.count(item, scope, key)
+    async def enforce(
+        self, item: RateLimitItem, scope: str, key: str, *, why: str = SLOW_DOWN
+    ) -> None:
+        """Count a hit; 429 if the window is full."""
+        self._refuse(await self._windows.count(item, scope, key), why)
+
+    async def refuse_when_full(
+        self, item: RateLimitItem, scope: str, key: str, *, why: str = SLOW_DOWN
+    ) -> None:
+        """429 if the window is full, without counting anything."""
+        self._refuse(await self._windows.count(item, scope, key, hit=False), why)
+
+    @staticmethod
+    def _refuse(retry_after: int | None, why: str) -> None:
         if retry_after is None:
             return
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
-            detail="You're sending messages faster than Cadence can keep up. "
-            f"Please wait {retry_after} seconds and try again.",
+            detail=f"{why} Please wait {retry_after} seconds and try again.",
             headers={"Retry-After": str(retry_after)},
         )
 

@@ -1,4 +1,4 @@
-"""Session tokens (JWT HS256) and the service key that guards internal routes.
+"""Session tokens (JWT HS256) and the service key that guards the internal app's routes.
 
 A token names its user (`sub`) and its session (`sid`). `POST /api/v1/sessions/refresh`
 gives a valid token's holder a new one for the same session with a fresh expiry (sliding
@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import jwt
 from fastapi import Depends, Header, HTTPException, Request, status
@@ -27,6 +28,11 @@ from api.db import DbSession
 from api.models import RevokedSession, User
 from api.services.retention import record_activity
 from api.settings import Settings
+
+if TYPE_CHECKING:
+    from api.ratelimit import RateLimits  # which needs this module's TokenSubject
+
+log = logging.getLogger("cadence.api.security")
 
 ALGORITHM = "HS256"
 
@@ -169,12 +175,29 @@ def revoke_session(db: Session, token: SessionToken, now: dt.datetime) -> None:
         db.rollback()  # a parallel sign-out of the same session got there first
 
 
-def require_service_key(
+WRONG_KEYS = "Too many wrong service keys from this address."
+
+
+async def require_service_key(
+    request: Request,
     settings: AppSettings,
     x_service_key: Annotated[str | None, Header()] = None,
 ) -> None:
+    """The action server's key, compared in constant time. Wrong keys are logged and
+    counted per client address; past RATE_LIMIT_SERVICE_KEY_FAILURES the address gets 429
+    before any key is compared, so guessing gets a few tries a minute."""
+    limits: RateLimits = request.app.state.rate_limits
+    client = request.client.host if request.client else "unknown"
+    await limits.refuse_when_full(
+        limits.service_key_failures, "service-key", client, why=WRONG_KEYS
+    )
     assert settings.service_key is not None
     expected = settings.service_key.get_secret_value().encode()
     given = (x_service_key or "").encode()
-    if not hmac.compare_digest(given, expected):
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Invalid service key")
+    if hmac.compare_digest(given, expected):
+        return
+    # The route's template, never the raw path (it can hold a user id), and never the key.
+    route = getattr(request.scope.get("route"), "path", "unmatched")
+    log.warning("wrong service key from %s on %s %s", client, request.method, route)
+    await limits.enforce(limits.service_key_failures, "service-key", client, why=WRONG_KEYS)
+    raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Invalid service key")

@@ -16,6 +16,11 @@ log = logging.getLogger("cadence.api")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+SECRET_NAMES = ("jwt_secret", "service_key", "rasa_token")
+# HS256 keys shorter than the hash are weaker than HS256 (RFC 7518, 3.2); the same floor
+# for the other secrets, which guard the user-id-trusting internal routes and Rasa.
+MIN_SECRET_BYTES = 32
+
 # One CSP frame-ancestors source: a keyword or an https:// origin, with no wildcard in it.
 _FRAME_SOURCE = re.compile(r"'none'|'self'|https://[^\s;,'*]+")
 
@@ -40,6 +45,12 @@ class Settings(BaseSettings):
     # `python -m api.services.retention` (cron, a scheduled job).
     cadence_retention_interval_hours: float = Field(default=24, ge=0)
 
+    # The internal app (python -m api.internal_main): the action server's routes. Loopback by
+    # default; a private-network address when action servers run on other hosts, never a
+    # public one.
+    internal_api_host: str = "127.0.0.1"
+    internal_api_port: int = Field(default=8001, gt=0, lt=65536)
+
     rasa_urls: str = "http://127.0.0.1:5005"
     # Rasa runs forms and custom actions inside one webhook call, so allow it time.
     rasa_timeout_seconds: float = Field(default=30, gt=0)
@@ -53,11 +64,14 @@ class Settings(BaseSettings):
     frame_ancestors: str = "'none'"
     rate_limit_chat: str = "30/minute"
     rate_limit_sessions: str = "10/minute"
+    # Wrong service keys per client address on the internal app; beyond it, 429 until the
+    # window has passed, whatever key is sent.
+    rate_limit_service_key_failures: str = "5/minute"
     # `limits` storage URI; memory:// is per process, redis://... shares limits when scaled.
     rate_limit_storage_url: str = "memory://"
     techniques_file: Path = REPO_ROOT / "data" / "knowledge" / "techniques.yml"
 
-    @field_validator("jwt_secret", "service_key", "rasa_token", mode="before")
+    @field_validator(*SECRET_NAMES, mode="before")
     @classmethod
     def _empty_is_missing(cls, value: object) -> object:
         # `JWT_SECRET=` in an env file must count as missing, not as an empty key.
@@ -108,22 +122,32 @@ class Settings(BaseSettings):
     def with_secrets(self) -> Settings:
         """Return settings whose secrets are all set, or raise in production.
 
-        Production must not run on throwaway secrets: tokens would silently stop working at
-        every restart and the action server could not authenticate.
+        The one check of the secrets, for both apps. Production must not run on throwaway
+        secrets (tokens would silently stop working at every restart and the action server
+        could not authenticate) nor on short ones (a guessable key opens every user's data
+        on the internal routes).
         """
-        names = ("jwt_secret", "service_key", "rasa_token")
-        missing = [name for name in names if getattr(self, name) is None]
+        missing = [name for name in SECRET_NAMES if getattr(self, name) is None]
+        if self.cadence_env == "production":
+            refused = [name for name in SECRET_NAMES if not _strong(getattr(self, name))]
+            if refused:
+                raise RuntimeError(
+                    "CADENCE_ENV=production needs "
+                    + ", ".join(name.upper() for name in refused)
+                    + f" set to random secrets of at least {MIN_SECRET_BYTES} bytes, e.g. "
+                    "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+                )
         if not missing:
             return self
-        if self.cadence_env == "production":
-            raise RuntimeError(
-                "CADENCE_ENV=production needs " + ", ".join(n.upper() for n in missing)
-            )
         for name in missing:
             # Name only: the value itself must never reach a log.
             log.warning("%s is not set; generated a temporary one (development only)", name.upper())
         generated = {name: SecretStr(secrets.token_urlsafe(32)) for name in missing}
         return self.model_copy(update=generated)
+
+
+def _strong(secret: SecretStr | None) -> bool:
+    return secret is not None and len(secret.get_secret_value().encode()) >= MIN_SECRET_BYTES
 
 
 @lru_cache

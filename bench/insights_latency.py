@@ -83,20 +83,20 @@ def main() -> None:
     config.set_main_option("sqlalchemy.url", os.environ["DATABASE_URL"])
     command.upgrade(config, "head")
 
-    from api.main import create_app
+    from api.main import create_app, create_internal_app
     from api.models import Checkin
 
     app = create_app()
     rng = random.Random(7)
-    with TestClient(app) as client:
+    with TestClient(app) as client, TestClient(create_internal_app()) as internal:
         session = client.post("/api/v1/sessions").json()
         user_id, token = session["user_id"], session["token"]
         for i in range(args.checkins):
             pain = rng.randint(0, 10)
-            client.post("/api/v1/internal/checkins", headers={"X-Service-Key": "bench-key"},
-                        json={"user_id": user_id, "idempotency_key": f"k{i}", "pain": pain,
-                              "fatigue": min(10, max(0, pain + rng.randint(-2, 2))),
-                              "sleep_quality": rng.randint(0, 10), "stress": rng.randint(0, 10)})
+            internal.post("/api/v1/internal/checkins", headers={"X-Service-Key": "bench-key"},
+                          json={"user_id": user_id, "idempotency_key": f"k{i}", "pain": pain,
+                                "fatigue": min(10, max(0, pain + rng.randint(-2, 2))),
+                                "sleep_quality": rng.randint(0, 10), "stress": rng.randint(0, 10)})
         # Spread them over the past days, one a day, newest today.
         factory = app.state.sessionmaker
         with factory() as db:

@@ -1,4 +1,5 @@
-"""Action tests run against a real API process on a temporary database."""
+"""Action tests run against the real API processes (both listeners) on a temporary
+database; the action server's client talks to the internal one, as it does in production."""
 
 from __future__ import annotations
 
@@ -25,7 +26,10 @@ def api(api_stack, monkeypatch, tmp_path):
 
     env = api_stack.env()
     test_settings = dataclasses.replace(
-        settings, api_url=api_stack.api_url, service_key=env["SERVICE_KEY"], data_dir=tmp_path
+        settings,
+        api_url=api_stack.internal_api_url,
+        service_key=env["SERVICE_KEY"],
+        data_dir=tmp_path,
     )
     monkeypatch.setattr(api_client, "settings", test_settings)
     monkeypatch.setattr(outbox, "settings", test_settings)

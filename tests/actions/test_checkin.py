@@ -34,7 +34,7 @@ FILLED = {
 def stored_checkins(api, user_id):
     env = api.env()
     response = requests.get(
-        f"{api.api_url}/api/v1/internal/users/{user_id}/checkins",
+        f"{api.internal_api_url}/api/v1/internal/users/{user_id}/checkins",
         headers={"X-Service-Key": env["SERVICE_KEY"]},
         params={"limit": 50},
         timeout=10,

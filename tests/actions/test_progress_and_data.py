@@ -23,7 +23,7 @@ async def test_progress_reports_this_users_averages(api, user_id):
     env = api.env()
     for key, pain in (("a", 4), ("b", 6)):
         requests.post(
-            f"{api.api_url}/api/v1/internal/checkins",
+            f"{api.internal_api_url}/api/v1/internal/checkins",
             headers={"X-Service-Key": env["SERVICE_KEY"]},
             json={"user_id": user_id, "idempotency_key": key, "pain": pain, "fatigue": 7,
                   "sleep_quality": 5, "stress": 2},
@@ -37,7 +37,7 @@ async def test_progress_reports_this_users_averages(api, user_id):
     assert any(m.get("custom", {}).get("url") == "/insights.html" for m in dispatcher.messages)
 
     requests.post(
-        f"{api.api_url}/api/v1/internal/weekly-checks",
+        f"{api.internal_api_url}/api/v1/internal/weekly-checks",
         headers={"X-Service-Key": env["SERVICE_KEY"]},
         json={"user_id": user_id, "idempotency_key": "w", "enjoyment": 6, "activity": 4},
         timeout=10,
@@ -57,7 +57,7 @@ def post_history(api, user_id, days: list[tuple[int, int, int, int]], last_ago: 
         range(len(days) - 1 + last_ago, last_ago - 1, -1), days, strict=True
     ):
         requests.post(
-            f"{api.api_url}/api/v1/internal/checkins",
+            f"{api.internal_api_url}/api/v1/internal/checkins",
             headers={"X-Service-Key": env["SERVICE_KEY"]},
             json={"user_id": user_id, "idempotency_key": f"d{ago}", "pain": pain,
                   "fatigue": fatigue, "sleep_quality": sleep, "stress": stress,

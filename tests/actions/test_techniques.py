@@ -35,7 +35,7 @@ async def test_suggestions_follow_the_latest_checkin_and_leave_out_activity_with
 ):
     env = api.env()
     requests.post(
-        f"{api.api_url}/api/v1/internal/checkins",
+        f"{api.internal_api_url}/api/v1/internal/checkins",
         headers={"X-Service-Key": env["SERVICE_KEY"]},
         json={"user_id": user_id, "idempotency_key": "k1", "pain": 3, "fatigue": 3,
               "sleep_quality": 8, "stress": 9},
@@ -82,7 +82,7 @@ async def test_a_technique_is_guided_step_by_step_with_pause_and_feedback_is_sto
     await ActionTechniqueFeedback().run(dispatcher, feedback, {})
     env = api.env()
     ranked = requests.get(
-        f"{api.api_url}/api/v1/internal/users/{user_id}/suggestions",
+        f"{api.internal_api_url}/api/v1/internal/users/{user_id}/suggestions",
         headers={"X-Service-Key": env["SERVICE_KEY"]}, params={"limit": 20}, timeout=10,
     ).json()["suggestions"]
     row = next(s for s in ranked if s["id"] == "paced_breathing")

@@ -28,7 +28,7 @@ PEG_ONLY = {"peg_enjoyment": 6.0, "peg_activity": 4.0, "mood_consent": False,
 
 def weekly_rows(api, user_id):
     response = requests.get(
-        f"{api.api_url}/api/v1/internal/users/{user_id}/weekly-checks",
+        f"{api.internal_api_url}/api/v1/internal/users/{user_id}/weekly-checks",
         headers={"X-Service-Key": api.env()["SERVICE_KEY"]}, params={"limit": 50}, timeout=10,
     )
     response.raise_for_status()

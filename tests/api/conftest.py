@@ -1,4 +1,5 @@
-"""Fixtures: a migrated temporary SQLite database, a fake Rasa at the HTTP layer, the app.
+"""Fixtures: a migrated temporary SQLite database, a fake Rasa at the HTTP layer, the two
+apps (public: `client`; internal, the action server's: `internal`) on that database.
 
 Rasa is an external dependency, so it is answered through httpx.MockTransport injected
 into the app's shared client; none of the API's own code is mocked.
@@ -28,7 +29,8 @@ from fastapi.testclient import TestClient
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 JWT_SECRET = "test-jwt-secret-0123456789abcdef0123456789"
-SERVICE_KEY = "test-service-key"
+# At least 32 bytes each, as production requires, so a test may switch CADENCE_ENV.
+SERVICE_KEY = "test-service-key-0123456789abcdef"
 
 Reply = Callable[[dict[str, Any]], list[dict[str, Any]]]
 
@@ -247,7 +249,7 @@ def api_env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) 
         "TRACKER_STORE_URL": f"sqlite:///{tmp_path / 'tracker.db'}",
         "JWT_SECRET": JWT_SECRET,
         "SERVICE_KEY": SERVICE_KEY,
-        "RASA_TOKEN": "test-rasa-token",
+        "RASA_TOKEN": "test-rasa-token-0123456789abcdef",
         "RASA_URLS": "http://rasa-a:5005,http://rasa-b:5005",
         "WEB_DIR": str(web),
         "RATE_LIMIT_CHAT": "1000/minute",
@@ -299,6 +301,31 @@ def make_client(api_env: dict[str, str], rasa: FakeRasa) -> Iterator[Callable[..
 @pytest.fixture
 def client(make_client: Callable[..., TestClient]) -> TestClient:
     return make_client()
+
+
+@pytest.fixture
+def make_internal(api_env: dict[str, str]) -> Iterator[Callable[..., TestClient]]:
+    """Build the internal app from the same environment (plus overrides) and start it."""
+    from api.main import create_internal_app
+    from api.settings import Settings
+
+    opened: list[TestClient] = []
+
+    def build(**overrides: Any) -> TestClient:
+        client = TestClient(create_internal_app(Settings(**overrides)))
+        client.__enter__()
+        opened.append(client)
+        return client
+
+    yield build
+    for client in opened:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def internal(make_internal: Callable[..., TestClient]) -> TestClient:
+    """The action server's side: /api/v1/internal/* with the service key, same database."""
+    return make_internal()
 
 
 @dataclass

@@ -235,13 +235,15 @@ def test_round_robin_and_failover(client, alice, rasa):
         ("America/Los_Angeles", "2026-01-10T03:00:00+00:00", "2026-01-09"),  # UTC-8
     ],
 )
-def test_metadata_timezone_is_remembered_for_checkin_dates(client, rasa, zone, answered, day):
+def test_metadata_timezone_is_remembered_for_checkin_dates(
+    client, internal, rasa, zone, answered, day
+):
     person = start_session(client)
     client.post(
         CHAT, json={"message": "hi", "metadata": {"timezone": zone}}, headers=person.headers
     )
     # The check-in body names no zone: the one the widget sent in the chat decides its day.
-    row = client.post(
+    row = internal.post(
         "/api/v1/internal/checkins",
         json=checkin_body(person.user_id, recorded_at=answered),
         headers=SERVICE,
@@ -295,8 +297,8 @@ def test_an_empty_reply_still_answers_the_user(client, alice, rasa):
     assert "can't do that right now" in response.json()["messages"][0]["text"]
 
 
-def test_confirmed_erase_in_chat_removes_the_user(client, alice, rasa):
-    client.post("/api/v1/internal/checkins", json=checkin_body(alice.user_id), headers=SERVICE)
+def test_confirmed_erase_in_chat_removes_the_user(client, internal, alice, rasa):
+    internal.post("/api/v1/internal/checkins", json=checkin_body(alice.user_id), headers=SERVICE)
     rasa.reply = lambda body: [
         {"recipient_id": body["sender"], "text": "Done — erased."},
         {"recipient_id": body["sender"], "custom": {"type": "erase"}},

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import SERVICE, checkin_body
+from tests.api.conftest import SERVICE, SERVICE_KEY, checkin_body
 
 INTERNAL = "/api/v1/internal"
 
 
-def test_checkin_created_then_replayed_idempotently(client, alice):
+def test_checkin_created_then_replayed_idempotently(client, internal, alice):
     body = checkin_body(alice.user_id, "abc", note="rough night", locations=["back", "neck"])
-    first = client.post(f"{INTERNAL}/checkins", json=body, headers=SERVICE)
+    first = internal.post(f"{INTERNAL}/checkins", json=body, headers=SERVICE)
     assert first.status_code == 201
     row = first.json()
     assert {
@@ -35,24 +35,24 @@ def test_checkin_created_then_replayed_idempotently(client, alice):
         "note",
         "locations",
     }
-    replay = client.post(f"{INTERNAL}/checkins", json={**body, "pain": 9}, headers=SERVICE)
+    replay = internal.post(f"{INTERNAL}/checkins", json={**body, "pain": 9}, headers=SERVICE)
     assert replay.status_code == 200
     assert replay.json() == row
     mine = client.get("/api/v1/me/checkins", headers=alice.headers).json()
     assert mine == [row]
 
 
-def test_same_key_for_different_users_is_two_checkins(client, alice, bob):
+def test_same_key_for_different_users_is_two_checkins(internal, alice, bob):
     for person in (alice, bob):
-        response = client.post(
+        response = internal.post(
             f"{INTERNAL}/checkins", json=checkin_body(person.user_id, "same"), headers=SERVICE
         )
         assert response.status_code == 201
 
 
-def test_float_scores_from_rasa_slots_become_integers(client, alice):
+def test_float_scores_from_rasa_slots_become_integers(internal, alice):
     body = checkin_body(alice.user_id, pain=7.0, fatigue=6.5, sleep_quality="3")
-    row = client.post(f"{INTERNAL}/checkins", json=body, headers=SERVICE).json()
+    row = internal.post(f"{INTERNAL}/checkins", json=body, headers=SERVICE).json()
     assert (row["pain"], row["fatigue"], row["sleep_quality"]) == (7, 7, 3)
 
 
@@ -70,9 +70,9 @@ def test_float_scores_from_rasa_slots_become_integers(client, alice):
         {"note": "x" * 2001},
     ],
 )
-def test_invalid_checkins_are_422(client, alice, change):
+def test_invalid_checkins_are_422(client, internal, alice, change):
     body = checkin_body(alice.user_id, **change)
-    response = client.post(
+    response = internal.post(
         f"{INTERNAL}/checkins",
         content=_json(body),
         headers={**SERVICE, "Content-Type": "application/json"},
@@ -87,36 +87,38 @@ def _json(body):
     return json.dumps(body, allow_nan=True)
 
 
-def test_unknown_user_is_404(client):
-    response = client.post(f"{INTERNAL}/checkins", json=checkin_body("nobody"), headers=SERVICE)
+def test_unknown_user_is_404(internal):
+    response = internal.post(f"{INTERNAL}/checkins", json=checkin_body("nobody"), headers=SERVICE)
     assert response.status_code == 404
-    assert client.get(f"{INTERNAL}/users/nobody/checkins", headers=SERVICE).status_code == 404
-    response = client.post(
+    assert internal.get(f"{INTERNAL}/users/nobody/checkins", headers=SERVICE).status_code == 404
+    response = internal.post(
         f"{INTERNAL}/safety-events", json={"user_id": "nobody", "kind": "crisis"}, headers=SERVICE
     )
     assert response.status_code == 404
 
 
-def test_internal_list_is_newest_first_and_limited(client, alice):
+def test_internal_list_is_newest_first_and_limited(client, internal, alice):
     for n in range(5):
-        client.post(
+        internal.post(
             f"{INTERNAL}/checkins",
             json=checkin_body(alice.user_id, f"k{n}", pain=n),
             headers=SERVICE,
         )
-    rows = client.get(f"{INTERNAL}/users/{alice.user_id}/checkins?limit=3", headers=SERVICE).json()
+    rows = internal.get(
+        f"{INTERNAL}/users/{alice.user_id}/checkins?limit=3", headers=SERVICE
+    ).json()
     assert [r["pain"] for r in rows] == [4, 3, 2]
     mine = client.get("/api/v1/me/checkins", headers=alice.headers).json()
     assert [r["pain"] for r in mine] == [4, 3, 2, 1, 0]
 
 
-def test_users_only_see_their_own_checkins(client, alice, bob):
-    client.post(f"{INTERNAL}/checkins", json=checkin_body(alice.user_id), headers=SERVICE)
+def test_users_only_see_their_own_checkins(client, internal, alice, bob):
+    internal.post(f"{INTERNAL}/checkins", json=checkin_body(alice.user_id), headers=SERVICE)
     assert client.get("/api/v1/me/checkins", headers=bob.headers).json() == []
     assert len(client.get("/api/v1/me/checkins", headers=alice.headers).json()) == 1
 
 
-def test_safety_event_stores_kind_and_time_only(client, alice):
+def test_safety_event_stores_kind_and_time_only(client, internal, alice):
     from sqlalchemy import text
 
     body = {
@@ -124,7 +126,7 @@ def test_safety_event_stores_kind_and_time_only(client, alice):
         "kind": "red_flag:cauda_equina",
         "text": "I can't feel my legs",
     }
-    response = client.post(f"{INTERNAL}/safety-events", json=body, headers=SERVICE)
+    response = internal.post(f"{INTERNAL}/safety-events", json=body, headers=SERVICE)
     assert response.status_code == 201
     assert set(response.json()) == {"id", "kind", "created_at"}
     with client.app.state.engine.connect() as connection:
@@ -134,16 +136,16 @@ def test_safety_event_stores_kind_and_time_only(client, alice):
 
 
 @pytest.mark.parametrize("kind", ["crisis", "overdose", "red_flag:giant_cell_arteritis"])
-def test_every_safety_event_kind_the_bot_records_is_accepted(client, alice, kind):
-    response = client.post(
+def test_every_safety_event_kind_the_bot_records_is_accepted(internal, alice, kind):
+    response = internal.post(
         f"{INTERNAL}/safety-events", json={"user_id": alice.user_id, "kind": kind}, headers=SERVICE
     )
     assert response.status_code == 201
 
 
 @pytest.mark.parametrize("kind", ["", "other", "red_flag:", "red_flag:Bad Category", "crisis2"])
-def test_safety_event_kind_is_validated(client, alice, kind):
-    response = client.post(
+def test_safety_event_kind_is_validated(internal, alice, kind):
+    response = internal.post(
         f"{INTERNAL}/safety-events", json={"user_id": alice.user_id, "kind": kind}, headers=SERVICE
     )
     assert response.status_code == 422
@@ -151,29 +153,29 @@ def test_safety_event_kind_is_validated(client, alice, kind):
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"X-Service-Key": ""}, {"X-Service-Key": "wrong"}, {"X-Service-Key": "test-service-key "}],
+    [{}, {"X-Service-Key": ""}, {"X-Service-Key": "wrong"}, {"X-Service-Key": f"{SERVICE_KEY} "}],
 )
-def test_internal_routes_need_the_service_key(client, alice, headers):
+def test_internal_routes_need_the_service_key(internal, alice, headers):
     calls = [
         ("POST", f"{INTERNAL}/checkins", checkin_body(alice.user_id)),
         ("GET", f"{INTERNAL}/users/{alice.user_id}/checkins", None),
         ("POST", f"{INTERNAL}/safety-events", {"user_id": alice.user_id, "kind": "crisis"}),
     ]
     for method, path, body in calls:
-        assert client.request(method, path, json=body, headers=headers).status_code == 401, path
+        assert internal.request(method, path, json=body, headers=headers).status_code == 401, path
 
 
-def test_a_user_token_is_not_a_service_key(client, alice):
-    response = client.get(f"{INTERNAL}/users/{alice.user_id}/checkins", headers=alice.headers)
+def test_a_user_token_is_not_a_service_key(internal, alice):
+    response = internal.get(f"{INTERNAL}/users/{alice.user_id}/checkins", headers=alice.headers)
     assert response.status_code == 401
 
 
-def test_a_replay_may_add_the_note_once_but_never_change_the_scores(client, alice):
+def test_a_replay_may_add_the_note_once_but_never_change_the_scores(client, internal, alice):
     """The chat saves the scores first and asks for the optional note after."""
-    first = client.post(f"{INTERNAL}/checkins", json=checkin_body(alice.user_id, "n1"),
-                        headers=SERVICE).json()
+    first = internal.post(f"{INTERNAL}/checkins", json=checkin_body(alice.user_id, "n1"),
+                          headers=SERVICE).json()
     assert first["note"] is None
-    amended = client.post(
+    amended = internal.post(
         f"{INTERNAL}/checkins",
         json=checkin_body(alice.user_id, "n1", pain=9, note="knee after gardening",
                           locations=["knee"]),
@@ -182,8 +184,8 @@ def test_a_replay_may_add_the_note_once_but_never_change_the_scores(client, alic
     assert amended.status_code == 200
     row = amended.json()
     assert (row["pain"], row["note"], row["locations"]) == (5, "knee after gardening", ["knee"])
-    again = client.post(f"{INTERNAL}/checkins",
-                        json=checkin_body(alice.user_id, "n1", note="something else"),
-                        headers=SERVICE).json()
+    again = internal.post(f"{INTERNAL}/checkins",
+                          json=checkin_body(alice.user_id, "n1", note="something else"),
+                          headers=SERVICE).json()
     assert again["note"] == "knee after gardening"
     assert len(client.get("/api/v1/me/checkins", headers=alice.headers).json()) == 1

@@ -117,12 +117,12 @@ def test_start_over_while_a_turn_is_in_flight_leaves_none_of_the_earlier_events(
     assert [t["text"] for t in turns] == ["echo: /restart"]
 
 
-def test_start_over_keeps_check_ins_feedback_and_settings(client, alice, rasa, api_env):
+def test_start_over_keeps_check_ins_feedback_and_settings(client, internal, alice, rasa, api_env):
     rasa.tracker_store_url = api_env["TRACKER_STORE_URL"]
     where = {"locale": "en-GB", "timezone": "Europe/London"}
     client.post(CHAT, json={"message": "hi", "metadata": where}, headers=alice.headers)
-    client.post("/api/v1/internal/checkins", json=checkin_body(alice.user_id, note="knee"),
-                headers=SERVICE).raise_for_status()
+    internal.post("/api/v1/internal/checkins", json=checkin_body(alice.user_id, note="knee"),
+                  headers=SERVICE).raise_for_status()
     with client.app.state.sessionmaker() as db:
         db.add(TechniqueFeedback(user_id=alice.user_id, technique_id="body_scan", helped=True))
         db.commit()

@@ -44,33 +44,33 @@ class FailingStatements:
         event.remove(self.engine, "before_cursor_execute", self.before)
 
 
-def stored(client: TestClient, user_id: str) -> list[dict]:
-    response = client.get(f"/api/v1/internal/users/{user_id}/checkins", headers=SERVICE)
+def stored(internal: TestClient, user_id: str) -> list[dict]:
+    response = internal.get(f"/api/v1/internal/users/{user_id}/checkins", headers=SERVICE)
     assert response.status_code == 200, response.text
     return response.json()
 
 
-def test_a_busy_database_is_retried_and_the_checkin_stored_once(client, alice: Person):
-    failing = FailingStatements(client, "INSERT INTO checkins", times=2)
+def test_a_busy_database_is_retried_and_the_checkin_stored_once(internal, alice: Person):
+    failing = FailingStatements(internal, "INSERT INTO checkins", times=2)
 
     started = time.monotonic()
-    response = client.post("/api/v1/internal/checkins", json=checkin_body(alice.user_id),
-                           headers=SERVICE)
+    response = internal.post("/api/v1/internal/checkins", json=checkin_body(alice.user_id),
+                             headers=SERVICE)
     elapsed = time.monotonic() - started
 
     assert response.status_code == 201, response.text
     assert failing.attempts == 3
     assert elapsed < api_db.RETRY_BUDGET_S
-    assert [row["pain"] for row in stored(client, alice.user_id)] == [5]
+    assert [row["pain"] for row in stored(internal, alice.user_id)] == [5]
 
 
 def test_a_commit_whose_reply_was_lost_is_not_stored_twice(
-    client, alice: Person, monkeypatch: pytest.MonkeyPatch
+    internal, alice: Person, monkeypatch: pytest.MonkeyPatch
 ):
     """The commit lands but the connection fails before it answers (the driver's own
     error, as SQLite or psycopg raises it): the retry finds the row by its idempotency
     key instead of inserting a second one."""
-    dialect = client.app.state.engine.dialect
+    dialect = internal.app.state.engine.dialect
     commit = dialect.do_commit
     lost: list[bool] = []
 
@@ -81,20 +81,20 @@ def test_a_commit_whose_reply_was_lost_is_not_stored_twice(
             raise dialect.loaded_dbapi.OperationalError("server closed the connection")
 
     monkeypatch.setattr(dialect, "do_commit", commit_then_fail)
-    response = client.post("/api/v1/internal/checkins", json=checkin_body(alice.user_id),
-                           headers=SERVICE)
+    response = internal.post("/api/v1/internal/checkins", json=checkin_body(alice.user_id),
+                             headers=SERVICE)
 
     assert lost == [True]
     assert response.status_code == 200, response.text  # found, not created again
-    assert len(stored(client, alice.user_id)) == 1
+    assert len(stored(internal, alice.user_id)) == 1
 
 
-def test_a_database_that_stays_busy_gives_503_with_retry_after(client, alice: Person):
-    failing = FailingStatements(client, "INSERT INTO checkins", times=None)
+def test_a_database_that_stays_busy_gives_503_with_retry_after(internal, alice: Person):
+    failing = FailingStatements(internal, "INSERT INTO checkins", times=None)
 
     started = time.monotonic()
-    response = client.post("/api/v1/internal/checkins", json=checkin_body(alice.user_id),
-                           headers=SERVICE)
+    response = internal.post("/api/v1/internal/checkins", json=checkin_body(alice.user_id),
+                             headers=SERVICE)
     elapsed = time.monotonic() - started
 
     assert response.status_code == 503, response.text
@@ -103,14 +103,14 @@ def test_a_database_that_stays_busy_gives_503_with_retry_after(client, alice: Pe
     # Retried with backoff, within the budget (the action server gives up after 3 s).
     assert 2 <= failing.attempts <= api_db.RETRY_ATTEMPTS
     assert elapsed < api_db.RETRY_BUDGET_S + 1.0
-    assert stored(client, alice.user_id) == []
+    assert stored(internal, alice.user_id) == []
 
     # The database is back: the outbox's replay of the same key stores it, once.
     failing.stop()
-    replay = client.post("/api/v1/internal/checkins", json=checkin_body(alice.user_id),
-                         headers=SERVICE)
+    replay = internal.post("/api/v1/internal/checkins", json=checkin_body(alice.user_id),
+                           headers=SERVICE)
     assert replay.status_code == 201, replay.text
-    assert len(stored(client, alice.user_id)) == 1
+    assert len(stored(internal, alice.user_id)) == 1
 
 
 @pytest.mark.parametrize(
@@ -132,7 +132,7 @@ def test_other_routes_say_503_not_500_when_the_database_is_unavailable(
 
 
 def test_a_real_sqlite_lock_held_past_the_busy_timeout_is_waited_out(
-    client, alice: Person, database_url: str
+    internal, alice: Person, database_url: str
 ):
     """Another process holds the write lock for longer than SQLite's own busy wait."""
     if not database_url.startswith("sqlite:///"):
@@ -145,8 +145,8 @@ def test_a_real_sqlite_lock_held_past_the_busy_timeout_is_waited_out(
     timer.start()
     try:
         started = time.monotonic()
-        response = client.post("/api/v1/internal/checkins", json=checkin_body(alice.user_id),
-                               headers=SERVICE)
+        response = internal.post("/api/v1/internal/checkins", json=checkin_body(alice.user_id),
+                                 headers=SERVICE)
         elapsed = time.monotonic() - started
     finally:
         timer.join()
@@ -154,4 +154,4 @@ def test_a_real_sqlite_lock_held_past_the_busy_timeout_is_waited_out(
 
     assert response.status_code == 201, response.text
     assert elapsed >= hold_s - 0.05  # it really waited for the lock
-    assert len(stored(client, alice.user_id)) == 1
+    assert len(stored(internal, alice.user_id)) == 1

@@ -50,16 +50,20 @@ def _rows_mentioning(url: str, user_id: str) -> dict[str, int]:
     return counts
 
 
-def test_erase_removes_every_row_for_the_user_and_only_theirs(client, alice, bob, rasa, api_env):
+def test_erase_removes_every_row_for_the_user_and_only_theirs(
+    client, internal, alice, bob, rasa, api_env
+):
     for person in (alice, bob):
         client.post("/api/v1/chat", json={"message": "hi"}, headers=person.headers)
-        client.post("/api/v1/internal/checkins", json=checkin_body(person.user_id), headers=SERVICE)
-        client.post(
+        internal.post(
+            "/api/v1/internal/checkins", json=checkin_body(person.user_id), headers=SERVICE
+        )
+        internal.post(
             "/api/v1/internal/safety-events",
             json={"user_id": person.user_id, "kind": "crisis"},
             headers=SERVICE,
         )
-        client.post(
+        internal.post(
             "/api/v1/internal/weekly-checks",
             json={"user_id": person.user_id, "idempotency_key": "w", "enjoyment": 3,
                   "activity": 4, "phq_interest": 1, "phq_mood": 2},
@@ -103,15 +107,15 @@ def _bytes_on_disk(url: str) -> bytes:
     return b"".join(f.read_bytes() for f in files if f.exists())
 
 
-def test_erased_data_is_not_left_in_the_database_files(client, alice, rasa, api_env):
+def test_erased_data_is_not_left_in_the_database_files(client, internal, alice, rasa, api_env):
     """A DELETE in SQLite only marks pages free: without secure_delete and a checkpoint
     the note and the conversation stay readable in the file and its write-ahead log."""
     database, tracker = api_env["DATABASE_URL"], _tracker(api_env)
     if not database.startswith("sqlite"):
         pytest.skip("file check for the SQLite default; PostgreSQL vacuums on its own")
     note = "zebra-crossing-note-4471"
-    client.post("/api/v1/internal/checkins", headers=SERVICE,
-                json=checkin_body(alice.user_id, note=note)).raise_for_status()
+    internal.post("/api/v1/internal/checkins", headers=SERVICE,
+                  json=checkin_body(alice.user_id, note=note)).raise_for_status()
     _seed_tracker(tracker, [alice.user_id])
     engine = create_engine(tracker)
     with engine.begin() as connection:

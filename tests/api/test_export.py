@@ -41,16 +41,16 @@ def _seed_days(client, user_id: str, n: int = 20) -> dt.date:
     return today
 
 
-def test_csv_round_trips_every_checkin(client, alice, bob):
+def test_csv_round_trips_every_checkin(client, internal, alice, bob):
     _seed_days(client, alice.user_id, 3)
-    client.post(
+    internal.post(
         "/api/v1/internal/checkins",
         headers=SERVICE,
         json=checkin_body(
             alice.user_id, "tricky", note=TRICKY_NOTE, locations=["lower back", "neck"]
         ),
     )
-    client.post(
+    internal.post(
         "/api/v1/internal/checkins",
         headers=SERVICE,
         json=checkin_body(alice.user_id, "formula", note='=HYPERLINK("x")'),
@@ -132,16 +132,18 @@ def test_export_needs_a_token(client):
     assert client.get(URL, params={"format": "pdf"}).status_code == 401
 
 
-def test_json_export_holds_everything_including_safety_events_without_text(client, alice, bob):
-    client.post("/api/v1/internal/checkins", json=checkin_body(alice.user_id), headers=SERVICE)
-    client.post(
+def test_json_export_holds_everything_including_safety_events_without_text(
+    client, internal, alice, bob
+):
+    internal.post("/api/v1/internal/checkins", json=checkin_body(alice.user_id), headers=SERVICE)
+    internal.post(
         "/api/v1/internal/safety-events",
         json={"user_id": alice.user_id, "kind": "crisis", "text": "never stored"},
         headers=SERVICE,
     )
-    client.post("/api/v1/internal/safety-events", json={"user_id": bob.user_id,
+    internal.post("/api/v1/internal/safety-events", json={"user_id": bob.user_id,
                                                         "kind": "red_flag:stroke"},
-                headers=SERVICE)
+                  headers=SERVICE)
     response = client.get("/api/v1/me/export", params={"format": "json"}, headers=alice.headers)
     assert response.status_code == 200
     data = response.json()

@@ -221,7 +221,7 @@ recorded_at_values = st.one_of(
 )
 
 
-def test_internal_checkin_fuzz(client, rasa):
+def test_internal_checkin_fuzz(client, internal, rasa):
     person = start_session(client)
 
     @fuzz(450)
@@ -246,7 +246,7 @@ def test_internal_checkin_fuzz(client, rasa):
             timezone=timezone,
             recorded_at=recorded_at,
         )
-        response, content = post_json(client, "/api/v1/internal/checkins", body, SERVICE)
+        response, content = post_json(internal, "/api/v1/internal/checkins", body, SERVICE)
         assert response.status_code in (200, 201, 404, 413, 422), response.status_code
         if response.status_code in (200, 201):
             row = response.json()
@@ -261,7 +261,7 @@ def test_internal_checkin_fuzz(client, rasa):
     assert client.get("/api/v1/me/export?format=csv", headers=person.headers).status_code == 200
 
 
-def test_other_endpoints_fuzz(client, rasa):
+def test_other_endpoints_fuzz(client, internal, rasa):
     person = start_session(client)
     latin1 = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=200)
 
@@ -280,17 +280,17 @@ def test_other_endpoints_fuzz(client, rasa):
         auth = {"Authorization": b"Bearer " + token.encode("latin-1")}
         assert client.get("/api/v1/me/conversation", headers=auth).status_code == 401
         response, _ = post_json(
-            client, "/api/v1/internal/safety-events", {"user_id": user_id, "kind": kind}, SERVICE
+            internal, "/api/v1/internal/safety-events", {"user_id": user_id, "kind": kind}, SERVICE
         )
         assert response.status_code in (201, 404, 413, 422)
         response, _ = post_json(
-            client,
+            internal,
             "/api/v1/internal/technique-feedback",
             {"user_id": user_id, "technique_id": technique, "helped": helped},
             SERVICE,
         )
         assert response.status_code in (201, 404, 413, 422)
-        response = client.get(
+        response = internal.get(
             f"/api/v1/internal/users/{person.user_id}/checkins",
             params={"limit": limit},
             headers=SERVICE,

@@ -204,7 +204,7 @@ def _store(client, user_id: str, rows: list[C]) -> None:
         db.commit()
 
 
-def test_insights_endpoint(client, alice, bob):
+def test_insights_endpoint(client, internal, alice, bob):
     today = dt.datetime.now(dt.timezone.utc).date()
     _store(
         client,
@@ -225,14 +225,15 @@ def test_insights_endpoint(client, alice, bob):
     other = client.get("/api/v1/me/insights", headers=bob.headers).json()
     assert other["n_days"] == 0 and other["flare"] is None
 
-    internal = client.get(f"/api/v1/internal/users/{alice.user_id}/insights", headers=SERVICE)
-    assert internal.json() == body
+    served = internal.get(f"/api/v1/internal/users/{alice.user_id}/insights", headers=SERVICE)
+    assert served.json() == body
 
 
-def test_insights_need_auth(client, alice):
+def test_insights_need_auth(client, internal, alice):
     assert client.get("/api/v1/me/insights").status_code == 401
-    assert client.get(f"/api/v1/internal/users/{alice.user_id}/insights").status_code == 401
-    assert client.get("/api/v1/internal/users/nobody/insights", headers=SERVICE).status_code == 404
+    assert internal.get(f"/api/v1/internal/users/{alice.user_id}/insights").status_code == 401
+    unknown = internal.get("/api/v1/internal/users/nobody/insights", headers=SERVICE)
+    assert unknown.status_code == 404
 
 
 # --- flares: the fast search against the plain definition ------------------------------

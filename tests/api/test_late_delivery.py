@@ -41,14 +41,16 @@ def instant(text: str) -> dt.datetime:
 
 
 @pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Pacific/Auckland"])
-def test_a_checkin_delivered_after_midnight_keeps_the_day_it_was_typed(client, alice, zone):
-    now = client.post(CHECKINS, json=checkin_body(alice.user_id, "now", timezone=zone),
-                      headers=SERVICE).json()
+def test_a_checkin_delivered_after_midnight_keeps_the_day_it_was_typed(
+    client, internal, alice, zone
+):
+    now = internal.post(CHECKINS, json=checkin_body(alice.user_id, "now", timezone=zone),
+                        headers=SERVICE).json()
     assert now["local_date"] == today_in(zone).isoformat()
 
     # Typed at 23:50 yesterday, held in the outbox, delivered now (after the one above).
     typed = ten_to_last_midnight(zone)
-    late = client.post(
+    late = internal.post(
         CHECKINS,
         json=checkin_body(alice.user_id, "late", timezone=zone, recorded_at=stamp(typed)),
         headers=SERVICE,
@@ -62,11 +64,11 @@ def test_a_checkin_delivered_after_midnight_keeps_the_day_it_was_typed(client, a
     assert [r["id"] for r in mine] == [now["id"], row["id"]]
 
 
-def test_any_utc_offset_names_the_same_moment(client, alice):
+def test_any_utc_offset_names_the_same_moment(internal, alice):
     typed = ten_to_last_midnight("Pacific/Auckland")
     in_auckland = typed.astimezone(zoneinfo.ZoneInfo("Pacific/Auckland"))
     assert in_auckland.hour == 23  # sent with +12:00 or +13:00, not as UTC
-    row = client.post(
+    row = internal.post(
         CHECKINS,
         json=checkin_body(alice.user_id, recorded_at=in_auckland.isoformat(),
                           timezone="Pacific/Auckland"),
@@ -76,13 +78,13 @@ def test_any_utc_offset_names_the_same_moment(client, alice):
     assert row["local_date"] == in_auckland.date().isoformat()
 
 
-def test_a_replay_never_moves_the_checkin_to_another_day(client, alice):
+def test_a_replay_never_moves_the_checkin_to_another_day(internal, alice):
     typed = ten_to_last_midnight("Europe/London")
     body = checkin_body(alice.user_id, "once", timezone="Europe/London", recorded_at=stamp(typed))
-    first = client.post(CHECKINS, json=body, headers=SERVICE).json()
+    first = internal.post(CHECKINS, json=body, headers=SERVICE).json()
     # The note arrives later, re-sent with a later time (or none): the row stays put.
     for recorded_at in (stamp(utc_now()), None):
-        replay = client.post(
+        replay = internal.post(
             CHECKINS,
             json={**body, "note": "slept badly", "recorded_at": recorded_at},
             headers=SERVICE,
@@ -109,7 +111,7 @@ def test_a_replay_never_moves_the_checkin_to_another_day(client, alice):
 )
 @pytest.mark.parametrize("url", [CHECKINS, WEEKLY])
 def test_naive_future_or_absurd_times_are_422_and_nothing_is_stored(
-    client, alice, url, recorded_at, says
+    client, internal, alice, url, recorded_at, says
 ):
     body = (
         checkin_body(alice.user_id, recorded_at=recorded_at)
@@ -117,7 +119,7 @@ def test_naive_future_or_absurd_times_are_422_and_nothing_is_stored(
         else {"user_id": alice.user_id, "idempotency_key": "w", "enjoyment": 4, "activity": 5,
               "recorded_at": recorded_at}
     )
-    response = client.post(url, json=body, headers=SERVICE)
+    response = internal.post(url, json=body, headers=SERVICE)
     assert response.status_code == 422
     [problem] = response.json()["detail"]
     assert problem["loc"][-1] == "recorded_at"
@@ -126,17 +128,17 @@ def test_naive_future_or_absurd_times_are_422_and_nothing_is_stored(
         assert client.get(listing, headers=alice.headers).json() == []
 
 
-def test_a_clock_a_little_fast_is_clamped_to_now(client, alice):
+def test_a_clock_a_little_fast_is_clamped_to_now(internal, alice):
     before = utc_now()
     ahead = before + dt.timedelta(minutes=2)
-    response = client.post(CHECKINS, json=checkin_body(alice.user_id, recorded_at=stamp(ahead)),
-                           headers=SERVICE)
+    response = internal.post(CHECKINS, json=checkin_body(alice.user_id, recorded_at=stamp(ahead)),
+                             headers=SERVICE)
     assert response.status_code == 201
     created = instant(response.json()["created_at"])
     assert before <= created <= utc_now() < ahead
 
 
-def test_a_late_weekly_check_keeps_its_day_and_its_week(client, alice):
+def test_a_late_weekly_check_keeps_its_day_and_its_week(internal, alice):
     zone = "America/New_York"
     typed = ten_to_last_midnight(zone)
     yesterday = today_in(zone) - dt.timedelta(days=1)
@@ -144,11 +146,11 @@ def test_a_late_weekly_check_keeps_its_day_and_its_week(client, alice):
         body = checkin_body(alice.user_id, key, pain=pain, timezone=zone)
         if when is not None:
             body["recorded_at"] = stamp(when)
-        assert client.post(CHECKINS, json=body, headers=SERVICE).status_code == 201
+        assert internal.post(CHECKINS, json=body, headers=SERVICE).status_code == 201
 
     weekly = {"user_id": alice.user_id, "idempotency_key": "w1", "enjoyment": 4, "activity": 5,
               "timezone": zone, "recorded_at": stamp(typed)}
-    response = client.post(WEEKLY, json=weekly, headers=SERVICE)
+    response = internal.post(WEEKLY, json=weekly, headers=SERVICE)
     assert response.status_code == 201, response.text
     row = response.json()
     assert row["local_date"] == yesterday.isoformat()
@@ -156,8 +158,8 @@ def test_a_late_weekly_check_keeps_its_day_and_its_week(client, alice):
     # Its pain item is the week it was answered in: today's check-in came after it.
     assert row["pain"] == 3.0
 
-    replay = client.post(WEEKLY, json={**weekly, "recorded_at": stamp(utc_now())},
-                         headers=SERVICE)
+    replay = internal.post(WEEKLY, json={**weekly, "recorded_at": stamp(utc_now())},
+                           headers=SERVICE)
     assert replay.status_code == 200
     assert replay.json() == row
 

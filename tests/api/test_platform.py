@@ -141,13 +141,13 @@ def _refuse(url: str, table: str, statement: str) -> None:
 
 
 def test_logs_hold_no_message_text_health_values_tokens_or_user_ids(
-    client, alice, rasa, caplog, api_env
+    client, internal, alice, rasa, caplog, api_env
 ):
     database, tracker = api_env["DATABASE_URL"], api_env["TRACKER_STORE_URL"]
     rasa.tracker_store_url = tracker
     with caplog.at_level(logging.DEBUG):
         client.post("/api/v1/chat", json={"message": "my secret pain story"}, headers=alice.headers)
-        client.post(
+        internal.post(
             "/api/v1/internal/checkins",
             json=checkin_body(alice.user_id, note="private note", pain=9),
             headers=SERVICE,
@@ -162,13 +162,13 @@ def test_logs_hold_no_message_text_health_values_tokens_or_user_ids(
             f"/api/v1/internal/users/{alice.user_id}/suggestions",
             f"/api/v1/internal/users/{uuid.uuid4()}/checkins",
         ):
-            client.get(path, headers=SERVICE)
+            internal.get(path, headers=SERVICE)
         client.delete("/api/v1/me/conversation", headers=alice.headers)
         client.post("/api/v1/chat", json={"message": "a third secret"}, headers=alice.headers)
         if database.startswith("sqlite"):  # the trigger below is SQLite's syntax
             # A database error nobody handles: the server logs it with its traceback.
             _refuse(database, "checkins", "INSERT")
-            served = TestClient(_served_like_uvicorn(client.app), raise_server_exceptions=False)
+            served = TestClient(_served_like_uvicorn(internal.app), raise_server_exceptions=False)
             response = served.post(
                 "/api/v1/internal/checkins",
                 json=checkin_body(alice.user_id, key="k2", note="private note"),

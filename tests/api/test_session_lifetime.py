@@ -32,11 +32,11 @@ def renew(client, token: str) -> str:
     return response.json()["token"]
 
 
-def test_a_user_active_on_day_29_keeps_access_on_day_31_by_renewing(make_client):
+def test_a_user_active_on_day_29_keeps_access_on_day_31_by_renewing(make_client, internal):
     clock = FakeClock()
     client = make_client(clock=clock)
     alice = start_session(client)
-    client.post("/api/v1/internal/checkins", json=checkin_body(alice.user_id), headers=SERVICE)
+    internal.post("/api/v1/internal/checkins", json=checkin_body(alice.user_id), headers=SERVICE)
 
     clock.advance(days=29)
     response = client.post(REFRESH, headers=alice.headers)
@@ -130,7 +130,7 @@ def test_activity_is_recorded_at_most_once_an_hour(make_client):
 
 
 def test_the_retention_job_erases_inactive_users_and_their_rasa_history_and_keeps_active_ones(
-    make_client, api_env
+    make_client, internal, api_env
 ):
     from api.services import retention
 
@@ -138,7 +138,7 @@ def test_the_retention_job_erases_inactive_users_and_their_rasa_history_and_keep
     client = make_client(clock=clock, cadence_retention_days=180)
     idle, active = start_session(client), start_session(client)
     for person in (idle, active):
-        client.post(
+        internal.post(
             "/api/v1/internal/checkins", json=checkin_body(person.user_id), headers=SERVICE
         ).raise_for_status()
         client.post("/api/v1/chat", json={"message": "hi"}, headers=person.headers)

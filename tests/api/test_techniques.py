@@ -178,10 +178,21 @@ def test_missing_catalogue_is_empty(tmp_path):
 
 
 @pytest.fixture
-def tclient(make_client, tmp_path):
+def catalogue_file(tmp_path):
     path = tmp_path / "techniques.yml"
     path.write_text(yaml.safe_dump(CATALOGUE))
-    return make_client(techniques_file=path)
+    return path
+
+
+@pytest.fixture
+def tclient(make_client, catalogue_file):
+    return make_client(techniques_file=catalogue_file)
+
+
+@pytest.fixture
+def tinternal(make_internal, catalogue_file):
+    """The internal app on the same catalogue: the routes the action server calls."""
+    return make_internal(techniques_file=catalogue_file)
 
 
 def _session(client):
@@ -189,10 +200,10 @@ def _session(client):
     return body["user_id"], {"Authorization": f"Bearer {body['token']}"}
 
 
-def test_feedback_endpoint(tclient):
+def test_feedback_endpoint(tclient, tinternal):
     user_id, _ = _session(tclient)
     url = "/api/v1/internal/technique-feedback"
-    response = tclient.post(
+    response = tinternal.post(
         url, json={"user_id": user_id, "technique_id": "heat", "helped": True}, headers=SERVICE
     )
     assert response.status_code == 201
@@ -203,49 +214,48 @@ def test_feedback_endpoint(tclient):
         ({"user_id": user_id, "technique_id": "heat", "helped": "maybe"}, 422),
         ({"user_id": "nobody", "technique_id": "heat", "helped": True}, 404),
     ]:
-        assert tclient.post(url, json=body, headers=SERVICE).status_code == code
+        assert tinternal.post(url, json=body, headers=SERVICE).status_code == code
     assert (
-        tclient.post(
+        tinternal.post(
             url, json={"user_id": user_id, "technique_id": "heat", "helped": True}
         ).status_code
         == 401
     )
 
 
-def test_suggestions_endpoint(tclient):
+def test_suggestions_endpoint(tclient, tinternal):
     user_id, _ = _session(tclient)
     url = f"/api/v1/internal/users/{user_id}/suggestions"
-    tclient.post(
+    tinternal.post(
         "/api/v1/internal/checkins",
         json=checkin_body(user_id, pain=8, fatigue=2, stress=1, sleep_quality=9),
         headers=SERVICE,
     )
     for _ in range(10):
-        tclient.post(
+        tinternal.post(
             "/api/v1/internal/technique-feedback",
             json={"user_id": user_id, "technique_id": "heat", "helped": True},
             headers=SERVICE,
         )
-    first = tclient.get(url, params={"seed": 3}, headers=SERVICE).json()
-    assert first == tclient.get(url, params={"seed": 3}, headers=SERVICE).json()
+    first = tinternal.get(url, params={"seed": 3}, headers=SERVICE).json()
+    assert first == tinternal.get(url, params={"seed": 3}, headers=SERVICE).json()
     assert first["targets"] == ["pain"]
     assert len(first["suggestions"]) == 3
     top_pick = first["suggestions"][0]
     assert top_pick["id"] == "heat" and top_pick["helped"] == 10
     assert top_pick["matched_targets"] == ["pain"]
 
-    with_pem = tclient.get(url, params={"pem": "true", "limit": 10}, headers=SERVICE).json()
+    with_pem = tinternal.get(url, params={"pem": "true", "limit": 10}, headers=SERVICE).json()
     assert "walk" not in [s["id"] for s in with_pem["suggestions"]]
-    assert tclient.get(url, params={"limit": 0}, headers=SERVICE).status_code == 422
-    assert tclient.get(url).status_code == 401
-    assert (
-        tclient.get("/api/v1/internal/users/nobody/suggestions", headers=SERVICE).status_code == 404
-    )
+    assert tinternal.get(url, params={"limit": 0}, headers=SERVICE).status_code == 422
+    assert tinternal.get(url).status_code == 401
+    unknown = tinternal.get("/api/v1/internal/users/nobody/suggestions", headers=SERVICE)
+    assert unknown.status_code == 404
 
 
-def test_erase_removes_feedback(tclient):
+def test_erase_removes_feedback(tclient, tinternal):
     user_id, headers = _session(tclient)
-    tclient.post(
+    tinternal.post(
         "/api/v1/internal/technique-feedback",
         json={"user_id": user_id, "technique_id": "heat", "helped": False},
         headers=SERVICE,

@@ -20,18 +20,18 @@ def weekly_body(user_id: str, key: str = "w1", **values) -> dict:
     return {"user_id": user_id, "idempotency_key": key, "enjoyment": 4, "activity": 5, **values}
 
 
-def post_checkin(client, user_id: str, key: str, pain: int) -> None:
-    response = client.post(
+def post_checkin(internal, user_id: str, key: str, pain: int) -> None:
+    response = internal.post(
         f"{INTERNAL}/checkins", json=checkin_body(user_id, key, pain=pain), headers=SERVICE
     )
     assert response.status_code == 201, response.text
 
 
-def test_peg_uses_the_mean_daily_pain_of_the_week(client, alice):
-    post_checkin(client, alice.user_id, "a", pain=6)
-    post_checkin(client, alice.user_id, "b", pain=7)
-    response = client.post(f"{INTERNAL}/weekly-checks", json=weekly_body(alice.user_id),
-                           headers=SERVICE)
+def test_peg_uses_the_mean_daily_pain_of_the_week(client, internal, alice):
+    post_checkin(internal, alice.user_id, "a", pain=6)
+    post_checkin(internal, alice.user_id, "b", pain=7)
+    response = internal.post(f"{INTERNAL}/weekly-checks", json=weekly_body(alice.user_id),
+                             headers=SERVICE)
     assert response.status_code == 201, response.text
     row = response.json()
     assert row["pain"] == 6.5
@@ -39,8 +39,8 @@ def test_peg_uses_the_mean_daily_pain_of_the_week(client, alice):
     # Mood questions declined: no scores, no suggestion.
     assert (row["phq2"], row["gad2"], row["suggest_professional"]) == (None, None, False)
 
-    replay = client.post(f"{INTERNAL}/weekly-checks",
-                         json=weekly_body(alice.user_id, enjoyment=9), headers=SERVICE)
+    replay = internal.post(f"{INTERNAL}/weekly-checks",
+                           json=weekly_body(alice.user_id, enjoyment=9), headers=SERVICE)
     assert replay.status_code == 200
     assert replay.json() == row
     mine = client.get("/api/v1/me/weekly-checks", headers=alice.headers).json()
@@ -57,12 +57,12 @@ def test_peg_uses_the_mean_daily_pain_of_the_week(client, alice):
     ],
 )
 def test_mood_screens_suggest_a_professional_from_a_score_of_3(
-    client, alice, answers, phq2, gad2, suggest
+    internal, alice, answers, phq2, gad2, suggest
 ):
     items = dict(zip(("phq_interest", "phq_mood", "gad_nervous", "gad_worry"), answers,
                      strict=True))
-    row = client.post(f"{INTERNAL}/weekly-checks", json=weekly_body(alice.user_id, **items),
-                      headers=SERVICE).json()
+    row = internal.post(f"{INTERNAL}/weekly-checks", json=weekly_body(alice.user_id, **items),
+                        headers=SERVICE).json()
     assert (row["phq2"], row["gad2"], row["suggest_professional"]) == (phq2, gad2, suggest)
     # No daily check-in this week, so there is no pain item and no PEG score.
     assert row["pain"] is None and row["peg"] is None
@@ -79,21 +79,21 @@ def test_mood_screens_suggest_a_professional_from_a_score_of_3(
         {"enjoyment": None},
     ],
 )
-def test_invalid_weekly_answers_are_422(client, alice, change):
-    response = client.post(f"{INTERNAL}/weekly-checks",
-                           json=weekly_body(alice.user_id, **change), headers=SERVICE)
+def test_invalid_weekly_answers_are_422(client, internal, alice, change):
+    response = internal.post(f"{INTERNAL}/weekly-checks",
+                             json=weekly_body(alice.user_id, **change), headers=SERVICE)
     assert response.status_code == 422
     assert client.get("/api/v1/me/weekly-checks", headers=alice.headers).json() == []
 
 
-def test_weekly_checks_are_private(client, alice, bob):
-    client.post(f"{INTERNAL}/weekly-checks", json=weekly_body(alice.user_id), headers=SERVICE)
+def test_weekly_checks_are_private(client, internal, alice, bob):
+    internal.post(f"{INTERNAL}/weekly-checks", json=weekly_body(alice.user_id), headers=SERVICE)
     assert client.get("/api/v1/me/weekly-checks").status_code == 401
     assert client.get("/api/v1/me/weekly-checks", headers=bob.headers).json() == []
-    assert client.post(f"{INTERNAL}/weekly-checks", json=weekly_body(alice.user_id)).status_code \
+    assert internal.post(f"{INTERNAL}/weekly-checks", json=weekly_body(alice.user_id)).status_code \
         == 401
     unknown = weekly_body("00000000-0000-0000-0000-000000000000")
-    assert client.post(f"{INTERNAL}/weekly-checks", json=unknown, headers=SERVICE).status_code \
+    assert internal.post(f"{INTERNAL}/weekly-checks", json=unknown, headers=SERVICE).status_code \
         == 404
 
 
@@ -145,8 +145,8 @@ def test_insights_report_the_peg_course(client, alice):
     assert peg["change_pct"] == -42.9 and peg["meaningful_improvement"] is True
 
 
-def test_exports_carry_the_weekly_checks(client, alice, bob):
-    post_checkin(client, alice.user_id, "a", pain=5)
+def test_exports_carry_the_weekly_checks(client, internal, alice, bob):
+    post_checkin(internal, alice.user_id, "a", pain=5)
     _seed_weeks(client, alice.user_id)
     _seed_weeks(client, bob.user_id)
     data = client.get("/api/v1/me/export", params={"format": "json"},

@@ -3,11 +3,12 @@
 without training a model. The committed browser tests never use it: they run against
 the real stack (the `stack` fixture in tests/conftest.py).
 
-    SERVICE_KEY=dev API_URL=http://127.0.0.1:8765 python tests/browser/fake_rasa.py 5099
+    SERVICE_KEY=dev API_URL=http://127.0.0.1:8766 python tests/browser/fake_rasa.py 5099
     RASA_URLS=http://127.0.0.1:5099 SERVICE_KEY=dev .venv-api/bin/uvicorn api.main:app --port 8765
+    SERVICE_KEY=dev INTERNAL_API_PORT=8766 .venv-api/bin/python -m api.internal_main
 
 It runs a four-question check-in with 0–10 buttons, stores the result through the API's
-internal route (as the action server does), and answers "help"/"crisis" words with a
+internal listener (as the action server does), and answers "help"/"crisis" words with a
 helplines card.
 """
 
@@ -21,7 +22,7 @@ import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-API_URL = os.environ.get("API_URL", "http://127.0.0.1:8765")
+API_URL = os.environ.get("API_URL", "http://127.0.0.1:8766")  # the API's internal listener
 SERVICE_KEY = os.environ.get("SERVICE_KEY", "dev")
 
 QUESTIONS = [

@@ -1,8 +1,8 @@
 """The API's database is busy (another process holds SQLite's write lock): real processes.
 
-A real uvicorn API and a real action server on a temporary database, no Rasa (so no
-trained model needed). Check-ins go through the internal route with the service key,
-as the action server sends them.
+A real uvicorn API (both listeners) and a real action server on a temporary database, no
+Rasa (so no trained model needed). Check-ins go through the internal listener with the
+service key, as the action server sends them.
 """
 
 from __future__ import annotations
@@ -29,8 +29,6 @@ CLIENT_TIMEOUT_S = 3.0
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
     running = Stack()
-    # The action server delivers to this API (no separate internal instance here).
-    running.extra_env = {"API_URL": running.api_url}
     running.start_api_only()
     yield running
     running.stop()
@@ -49,12 +47,12 @@ def checkin(user_id: str, key: str | None = None) -> dict:
 
 
 def post_checkin(stack: Stack, body: dict) -> requests.Response:
-    return requests.post(f"{stack.api_url}/api/v1/internal/checkins", json=body,
+    return requests.post(f"{stack.internal_api_url}/api/v1/internal/checkins", json=body,
                          headers={"X-Service-Key": stack.env_value("SERVICE_KEY")}, timeout=10)
 
 
 def stored(stack: Stack, user_id: str) -> list[dict]:
-    response = requests.get(f"{stack.api_url}/api/v1/internal/users/{user_id}/checkins",
+    response = requests.get(f"{stack.internal_api_url}/api/v1/internal/users/{user_id}/checkins",
                             headers={"X-Service-Key": stack.env_value("SERVICE_KEY")},
                             timeout=10)
     response.raise_for_status()
@@ -85,7 +83,7 @@ def test_a_lock_shorter_than_the_budget_is_waited_out_and_stored_once(stack, use
     assert response.status_code == 201, response.text
     assert 1.5 <= elapsed < CLIENT_TIMEOUT_S
     assert [row["pain"] for row in stored(stack, user_id)] == [4]
-    assert "database busy" in stack.logs("api")
+    assert "database busy" in stack.logs("api_internal")
 
 
 def test_a_lock_longer_than_the_budget_gives_503_then_the_replay_is_stored_once(

@@ -32,11 +32,20 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
-def test_rasa_and_actions_listen_on_loopback_only(stack):
-    for port in (stack.rasa_port, stack.actions_port):
+def test_rasa_actions_and_the_internal_api_listen_on_loopback_only(stack):
+    for port in (stack.rasa_port, stack.actions_port, stack.internal_api_port):
         addresses = listening_addresses(port)
         assert addresses, f"nothing listens on {port}"
         assert addresses <= {"127.0.0.1", "::1"}, addresses
+
+
+def test_the_public_port_does_not_serve_the_internal_routes(stack, chat):
+    key = {"X-Service-Key": stack.env_value("SERVICE_KEY")}
+    path = f"/api/v1/internal/users/{chat.user_id}/checkins"
+    assert requests.get(f"{stack.api_url}{path}", headers=key, timeout=10).status_code == 404
+    assert "/internal/" not in requests.get(f"{stack.api_url}/openapi.json", timeout=10).text
+    assert requests.get(f"{stack.internal_api_url}{path}", headers=key,
+                        timeout=10).status_code == 200
 
 
 def test_rasa_http_api_needs_its_token(stack, chat):

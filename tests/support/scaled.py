@@ -54,7 +54,9 @@ class ScaledStack(Stack):
     def define(self) -> None:
         env = self.env()
         processes = {
-            "api_internal": self.api_process("api_internal", self.ports["api_internal"], env),
+            "api_internal": self.internal_api_process(
+                "api_internal", self.ports["api_internal"], env
+            ),
             "api_lb": self.api_process("api_lb", self.ports["api_lb"], env),
         }
         for side in ("a", "b"):

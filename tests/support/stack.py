@@ -1,4 +1,5 @@
-"""Start the real Cadence processes for tests: API, Rasa and the action server.
+"""Start the real Cadence processes for tests: the API's two listeners (public and
+internal), Rasa and the action server.
 
 Each process gets free loopback ports, fresh secrets and a temporary data directory, so a
 test run never touches a developer's `make run` instance or data. The trained model in
@@ -84,12 +85,12 @@ class Process:
 
 @dataclass
 class Stack:
-    """The three processes wired together, as `make run` does, on private ports."""
+    """The processes wired together, as `make run` does, on private ports."""
 
     data_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="cadence-")))
     api_port: int = field(default_factory=free_port)
-    # The action server talks to its own API instance (same database), as in a scaled
-    # deployment; that lets the fault tests take it down while users can still chat.
+    # The action server talks to the internal listener (its own process, same database),
+    # as `make run` does; the fault tests take it down while users can still chat.
     internal_api_port: int = field(default_factory=free_port)
     rasa_port: int = field(default_factory=free_port)
     actions_port: int = field(default_factory=free_port)
@@ -166,6 +167,13 @@ class Stack:
         return Process(name, argv, env, self.data_dir / f"{name}.log",
                        ready_url=f"http://127.0.0.1:{port}/healthz")
 
+    def internal_api_process(self, name: str, port: int, env: dict[str, str]) -> Process:
+        """The internal listener (the action server's routes), started as the Procfile does,
+        on its default host (loopback: tests/e2e/test_security.py checks it)."""
+        env = {**env, "INTERNAL_API_PORT": str(port)}
+        return Process(name, [str(API_BIN / "python"), "-m", "api.internal_main"], env,
+                       self.data_dir / f"{name}.log", ready_url=f"http://127.0.0.1:{port}/healthz")
+
     def actions_process(self, name: str, port: int, env: dict[str, str]) -> Process:
         env = {**env, "ACTIONS_PORT": str(port)}
         return Process(name, [str(BOT_PY), "-m", "actions.server"], env,
@@ -186,11 +194,13 @@ class Stack:
                        ready_check=lambda r: bool(r.json().get("model_file")), ready_timeout=180)
 
     def define(self) -> None:
-        """The embedded topology: one of each, plus the action server's own API instance."""
+        """The embedded topology: one of each, the API's internal listener included."""
         env = self.env()
         self.processes = {
             "api": self.api_process("api", self.api_port, env),
-            "api_internal": self.api_process("api_internal", self.internal_api_port, env),
+            "api_internal": self.internal_api_process(
+                "api_internal", self.internal_api_port, env
+            ),
             "actions": self.actions_process("actions", self.actions_port, env),
             "rasa": self.rasa_process("rasa", self.rasa_port, env),
         }
@@ -208,17 +218,22 @@ class Stack:
             process.start()
         for process in self.processes.values():
             process.wait_ready()
-        first_api = next(p for p in self.processes.values() if "api" in p.name)
+        # A public listener's readiness includes Rasa (the internal one never talks to it).
+        first_api = next(p for name, p in self.processes.items()
+                         if name.startswith("api") and name != "api_internal")
         wait_until(lambda: requests.get(first_api.ready_url.replace("healthz", "readyz"),
                                         timeout=5).ok, 30, "readyz")
         return self
 
     def start_api_only(self) -> Stack:
-        """Just the API on a fresh database: enough for action tests."""
+        """Just the API's two listeners on a fresh database: enough for action tests."""
         self.define()
         self.migrate()
-        self.processes["api"].start()
-        self.processes["api"].wait_ready()
+        listeners = [self.processes["api"], self.processes["api_internal"]]
+        for process in listeners:
+            process.start()
+        for process in listeners:
+            process.wait_ready()
         return self
 
     def restart(self, name: str) -> None:
