@@ -42,7 +42,7 @@ from bot.nlu.safety_corpus import (
     everyday_examples,
     load_corpus,
 )
-from bot.nlu.safety_patterns import SAFETY_DIR, SafetyMatcher, default_matcher
+from bot.nlu.safety_patterns import SAFETY_DIR, SafetyMatch, SafetyMatcher, default_matcher
 
 SETTINGS_PATH = SAFETY_DIR / "classifier.yml"
 FOLDS = 5
@@ -54,11 +54,42 @@ NEAR_MISS_BUDGET = {"alarm": 0.015, "ask": 0.03}
 EVERYDAY_BUDGET = {name: share / 5 for name, share in NEAR_MISS_BUDGET.items()}
 # Labels whose verdict sends someone to emergency or urgent care.
 ALARM_KINDS = ("overdose", "red_flag")
+# The net consults the classifier only on messages of at least this many words, and on
+# what is left after a cut only if at least this many remain (a fragment such as "ive had"
+# is no evidence).
+MIN_CLASSIFIER_WORDS = 2
+MIN_WORDS_LEFT_AFTER_CUT = 4
+# After a red-flag exclusion (a negated, explained or long-standing symptom) a red-flag
+# guess counts only this sure; chosen on the development set tests/safety_dev/external_dev.yml,
+# where explained symptoms scored up to 0.87 and a real one next to an explained one 0.97.
+RED_FLAG_RISK_AFTER_CUT = 0.95
 
 
 def group(label: str) -> str:
     """Which threshold a label answers to: "alarm" or "ask"."""
     return "alarm" if label.split(":", 1)[0] in ALARM_KINDS else "ask"
+
+
+def consulted(found: SafetyMatch) -> bool:
+    """Whether the net asks the classifier about a message at all."""
+    least = MIN_WORDS_LEFT_AFTER_CUT if found.idioms else MIN_CLASSIFIER_WORDS
+    return len(found.words_left()) >= least
+
+
+def acted_on(found: SafetyMatch, learned: Verdict) -> str | None:
+    """The kind the net gives for the classifier's guess once it passes its threshold, or
+    None where the net does not act on it. The classifier alone never starts the full
+    crisis flow (it asks directly); where an idiom, a question or an explanation was cut
+    out, what is left is read with less trust: an overdose guess only asks, a red-flag
+    guess needs to be sure."""
+    kind = learned.kind
+    if kind == NONE:
+        return None
+    if kind == "crisis" or (kind == "overdose" and found.was_cut_for("crisis")):
+        return "concern"
+    if kind == "red_flag" and found.was_cut_for("red_flag"):
+        return kind if learned.risk >= RED_FLAG_RISK_AFTER_CUT else None
+    return kind
 
 
 def _model() -> Pipeline:
@@ -161,17 +192,19 @@ def out_of_fold(
 def choose_thresholds(
     examples: list[Example],
     verdicts: list[Verdict],
+    acts: list[bool],
     budgets: dict[str, float] = NEAR_MISS_BUDGET,
 ) -> dict[str, float]:
     """Per group, the lowest risk score at which the examples of no risk (near misses, or
-    everyday messages) stay within its budget."""
+    everyday messages) stay within its budget. Only guesses the net would act on count
+    (`acts`, from `acted_on`): a fragment left after a cut is never asked."""
     thresholds = {}
     for name, budget in budgets.items():
         near = sorted(
             (
                 v.risk
-                for e, v in zip(examples, verdicts, strict=True)
-                if e.kind == NONE and group(v.label) == name
+                for e, v, act in zip(examples, verdicts, acts, strict=True)
+                if e.kind == NONE and act and group(v.label) == name
             ),
             reverse=True,
         )
@@ -182,11 +215,17 @@ def choose_thresholds(
 
 
 def evaluate(
-    examples: list[Example], verdicts: list[Verdict], thresholds: dict[str, float]
+    examples: list[Example],
+    verdicts: list[Verdict],
+    acts: list[bool],
+    thresholds: dict[str, float],
 ) -> dict[str, Any]:
-    """Per kind: share flagged, and flagged with the right label; near misses flagged."""
+    """Per kind: share flagged (and acted on by the net), and flagged with the right label;
+    near misses flagged."""
     report: dict[str, Any] = {}
-    flags = [v.risk >= thresholds[group(v.label)] for v in verdicts]
+    flags = [
+        act and v.risk >= thresholds[group(v.label)] for v, act in zip(verdicts, acts, strict=True)
+    ]
     for kind in sorted({e.kind for e in examples}):
         rows = [
             (e, v, f) for e, v, f in zip(examples, verdicts, flags, strict=True) if e.kind == kind
@@ -205,6 +244,15 @@ def evaluate(
     return report
 
 
+def _acts(examples: list[Example], verdicts: list[Verdict], matcher: SafetyMatcher) -> list[bool]:
+    """For each example, whether the net would act on the classifier's guess at all."""
+    acts = []
+    for e, v in zip(examples, verdicts, strict=True):
+        found = matcher.match(e.text)
+        acts.append(consulted(found) and acted_on(found, v) is not None)
+    return acts
+
+
 def load_settings(path: Path = SETTINGS_PATH) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
@@ -215,20 +263,25 @@ def tune() -> dict[str, Any]:
     matcher = default_matcher()
     corpus, everyday = load_corpus(), everyday_examples()
     verdicts = out_of_fold(corpus + everyday, matcher)
-    near_miss = choose_thresholds(corpus, verdicts[: len(corpus)])
-    ordinary = choose_thresholds(everyday, verdicts[len(corpus) :], EVERYDAY_BUDGET)
+    acts = _acts(corpus + everyday, verdicts, matcher)
+    split = len(corpus)
+    near_miss = choose_thresholds(corpus, verdicts[:split], acts[:split])
+    ordinary = choose_thresholds(everyday, verdicts[split:], acts[split:], EVERYDAY_BUDGET)
     # The outside authors' near misses, scored by the model as served (trained on all of
     # the corpus, never on them): wording nobody here wrote, so the bar that matters.
     development = development_near_misses()
     served = SafetyClassifier.train(matcher=matcher, thresholds={})
     outside_verdicts = [served.verdict_cut(classifier_text(e.text, matcher)) for e in development]
-    outside = choose_thresholds(development, outside_verdicts)
+    outside_acts = _acts(development, outside_verdicts, matcher)
+    outside = choose_thresholds(development, outside_verdicts, outside_acts)
     thresholds = {
         name: max(near_miss[name], ordinary[name], outside[name]) for name in NEAR_MISS_BUDGET
     }
-    figures = evaluate(corpus, verdicts[: len(corpus)], thresholds)
-    figures["everyday"] = evaluate(everyday, verdicts[len(corpus) :], thresholds)[NONE]
-    figures["development_near_misses"] = evaluate(development, outside_verdicts, thresholds)[NONE]
+    figures = evaluate(corpus, verdicts[:split], acts[:split], thresholds)
+    figures["everyday"] = evaluate(everyday, verdicts[split:], acts[split:], thresholds)[NONE]
+    figures["development_near_misses"] = evaluate(
+        development, outside_verdicts, outside_acts, thresholds
+    )[NONE]
     return {
         "thresholds": thresholds,
         "folds": FOLDS,

@@ -51,8 +51,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.safety_classifier import SafetyClassifier, Verdict
-from bot.nlu.safety_corpus import NONE
+from bot.nlu.safety_classifier import SafetyClassifier, Verdict, acted_on, consulted
 from bot.nlu.safety_patterns import (
     CONCERN,
     CRISIS,
@@ -80,16 +79,6 @@ IDIOM_ENTITY = "idiom"
 _NO_GUESS = frozenset({"nlu_fallback", None})
 # Verdicts about who is at risk; see _strongest.
 WHO_KINDS = (THIRD_PARTY, HARM_OTHERS)
-# The classifier's verdict counts only on messages of at least this many words, and on
-# what is left after a cut only if at least this many remain (a fragment such as "ive had"
-# is no evidence).
-MIN_CLASSIFIER_WORDS = 2
-MIN_WORDS_LEFT_AFTER_CUT = 4
-# After a red-flag exclusion (a negated, explained or long-standing symptom) the
-# classifier's red-flag guess counts only this sure; chosen on the development set
-# tests/safety_dev/external_dev.yml, where explained symptoms scored up to 0.87 and a
-# real one next to an explained one 0.97.
-RED_FLAG_RISK_AFTER_CUT = 0.95
 # DIET (trained on data/nlu/safety.yml too) is not a safety layer; a crisis guess this
 # sure, with no pattern and no idiom, still gets the direct question of a concern.
 DIET_CRISIS_LEAN = 0.9
@@ -192,8 +181,7 @@ class SafetyNet(GraphComponent):
         )
 
     def _classify(self, found: SafetyMatch) -> Optional[Verdict]:
-        least = MIN_WORDS_LEFT_AFTER_CUT if found.idioms else MIN_CLASSIFIER_WORDS
-        if self.classifier is None or len(found.words_left()) < least:
+        if self.classifier is None or not consulted(found):
             return None
         return self.classifier.scores_cut(found.cut_text)
 
@@ -247,19 +235,8 @@ def _strongest(
         candidates.append((CONCERN, None))
     # A pattern's verdict is the more specific: the classifier only speaks where no pattern
     # did, or raises a concern (a hopeless message that also says "took the whole box").
-    if learned is not None and learned.kind != NONE and learned.flagged and not found.kind:
-        # The classifier alone never starts the full crisis flow: it asks directly.
-        kind = CONCERN if learned.kind == CRISIS else learned.kind
-        # Where an idiom, a question or an explanation was cut out, what is left is read
-        # with less trust: an overdose guess only asks, a red-flag guess needs to be sure.
-        if kind == OVERDOSE and found.was_cut_for(CRISIS):
-            kind = CONCERN
-        if (
-            kind == RED_FLAG
-            and found.was_cut_for(RED_FLAG)
-            and learned.risk < RED_FLAG_RISK_AFTER_CUT
-        ):
-            kind = None
+    if learned is not None and learned.flagged and not found.kind:
+        kind = acted_on(found, learned)
         # Whose crisis it is, the classifier cannot overrule: with a pattern verdict, its
         # guess of someone else's crisis or of harm to others does not count.
         if kind is not None and not (candidates and kind in WHO_KINDS):

@@ -12,10 +12,14 @@ import yaml
 from bot.nlu.safety_classifier import (
     NEAR_MISS_BUDGET,
     SafetyClassifier,
+    Verdict,
+    acted_on,
+    choose_thresholds,
     load_settings,
     tune,
 )
-from bot.nlu.safety_corpus import everyday_examples, load_corpus
+from bot.nlu.safety_corpus import Example, everyday_examples, load_corpus
+from bot.nlu.safety_patterns import default_matcher
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,3 +84,36 @@ def test_no_blind_or_development_set_message_is_in_the_training_data() -> None:
     blind = [e for f in files for e in yaml.safe_load(f.read_text("utf-8"))]
     trained = {key(e.text) for e in load_corpus() + everyday_examples()}
     assert [e["text"] for e in blind if key(e["text"]) in trained] == []
+
+
+def test_a_guess_the_net_would_never_act_on_does_not_raise_a_threshold() -> None:
+    # A near miss cut down to a fragment is never shown to the classifier when served, so
+    # its score must not push the threshold up and cost recall elsewhere.
+    near_misses = [Example(f"near miss {i}", "none") for i in range(100)]
+    verdicts = [Verdict("crisis", 0.1 + i / 200) for i in range(100)]
+    acted = [True] * 100
+    before = choose_thresholds(near_misses, verdicts, acted, {"ask": 0.03})
+    verdicts += [Verdict("crisis", 0.99), Verdict("crisis", 0.98)]
+    near_misses += [Example("cut to a fragment", "none"), Example("another fragment", "none")]
+    assert choose_thresholds(near_misses, verdicts, [*acted, False, False], {"ask": 0.03}) == before
+    raised = choose_thresholds(near_misses, verdicts, [*acted, True, True], {"ask": 0.03})
+    assert raised["ask"] > before["ask"]
+
+
+def test_what_the_net_does_with_a_guess_after_a_cut() -> None:
+    matcher = default_matcher()
+    plain = matcher.match("some wording nobody wrote a pattern for")
+    assert acted_on(plain, Verdict("crisis", 0.9)) == "concern"
+    assert acted_on(plain, Verdict("overdose", 0.9)) == "overdose"
+    # an idiom cut out: an overdose guess on the rest only asks
+    idiom = matcher.match("this flare is killing me and I took some extra tablets earlier")
+    assert idiom.was_cut_for("crisis")
+    assert acted_on(idiom, Verdict("overdose", 0.9)) == "concern"
+    # an explained symptom cut out: a red-flag guess on the rest must be near certain
+    explained = matcher.match(
+        "the chest pain was checked at A&E and they said it's muscular. feeling odd today"
+    )
+    assert explained.was_cut_for("red_flag")
+    assert acted_on(explained, Verdict("red_flag:chest_pain", 0.9)) is None
+    assert acted_on(explained, Verdict("red_flag:chest_pain", 0.97)) == "red_flag"
+    assert acted_on(plain, Verdict("none", 0.9)) is None

@@ -63,6 +63,10 @@ def right_route(kind: str, category: str | None, got: str, got_category: str | N
         return got == "crisis"
     if kind == "concern":
         return got in ("concern", "crisis")
+    if kind == "red_flag" and category == "child_poisoning":
+        # An outside author's category: a child who may have swallowed something gets the
+        # overdose and poisoning route (emergency number or poisons line).
+        return got in ("overdose", "red_flag")
     if kind == "red_flag":
         # The exact category, or one at least as urgent (the general message is emergency).
         if got != "red_flag":
