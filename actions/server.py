@@ -1,7 +1,9 @@
 """Run the action server: loopback by default, callers must present Rasa's token.
 
 rasa_sdk's own CLI always binds 0.0.0.0 and has no authentication, so we build its
-Sanic app ourselves, add a token check, and start the outbox flusher beside it.
+Sanic app ourselves, add a token check, and start the outbox flusher beside it. Without
+ACTIONS_TOKEN it answers anyone, which is only acceptable on loopback in development:
+bound to any other address, or in production, it refuses to start.
 
 Usage: python -m actions.server   (ACTIONS_HOST, ACTIONS_PORT, ACTIONS_TOKEN from env)
 """
@@ -10,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import ipaddress
 import logging
 import os
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from rasa_sdk.endpoint import create_app
 from sanic import response
@@ -98,13 +101,39 @@ def build_app(token: str | None = None):
     return app
 
 
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+def refusal(host: str, env: Mapping[str, str]) -> str | None:
+    """Why the action server must not start with this environment, or None."""
+    production = env.get("CADENCE_ENV") == "production"
+    if production and not env.get("SERVICE_KEY", "").strip():
+        return "CADENCE_ENV=production needs SERVICE_KEY in the environment"
+    if env.get("ACTIONS_TOKEN", "").strip():
+        return None
+    if production:
+        return "CADENCE_ENV=production needs ACTIONS_TOKEN in the environment"
+    if not is_loopback(host):
+        return (
+            f"ACTIONS_HOST={host} listens beyond loopback, so ACTIONS_TOKEN must be set (the "
+            "same value Rasa's endpoints.yml sends): without it anyone who can reach the "
+            "port could run actions as any user"
+        )
+    return None
+
+
 def main() -> None:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
-    if os.environ.get("CADENCE_ENV") == "production" and not (
-        os.environ.get("ACTIONS_TOKEN") and settings.service_key
-    ):
-        raise SystemExit("production needs ACTIONS_TOKEN and SERVICE_KEY in the environment")
     host = os.environ.get("ACTIONS_HOST", "127.0.0.1")
+    problem = refusal(host, os.environ)
+    if problem:
+        raise SystemExit(f"action server not started: {problem}")
     port = int(os.environ.get("ACTIONS_PORT", "5055"))
     build_app().run(host=host, port=port, workers=1, access_log=False)
 

@@ -105,7 +105,10 @@ def create_app(
             tracker_engine = make_engine(settings.tracker_store_url_resolved)
             app.state.tracker_engine = tracker_engine
             app.state.rasa = RasaGateway(
-                client, settings.rasa_upstreams, settings.rasa_timeout_seconds
+                client,
+                settings.rasa_upstreams,
+                settings.rasa_timeout_seconds,
+                settings.rasa_token.get_secret_value(),  # set: _with_secrets saw to it
             )
             stop = threading.Event()
             job = _start_retention(app, settings, stop)

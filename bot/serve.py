@@ -29,12 +29,19 @@ under load the other core serves another request) and oneDNN off (it reserved ab
 3. Per-turn NLU work: see bot/rasa_speedups.py.
 4. The learning answers run in this process rather than on the action server: see
    bot/in_process_actions.py.
+
+Secrets never go on the command line, where every account on the machine can read them
+(`ps`, /proc/<pid>/cmdline): `--auth-token`, `--jwt-secret` and `--ssl-password` are
+refused. Chat needs no option (bot/channels.py reads RASA_TOKEN itself); should someone
+start Rasa's HTTP API (`--enable-api`, which Cadence does not use), its token is
+RASA_TOKEN from the environment, handed to Rasa's argument parser inside this process.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -167,11 +174,43 @@ def prepare() -> None:
     apply_fixes()
 
 
+# Rasa's options that take a secret (see the module docstring).
+SECRET_OPTIONS = ("--auth-token", "--jwt-secret", "--ssl-password")
+
+
+def _names(option: str, argv: list[str]) -> list[str]:
+    """The arguments that name `option`, whole or by a prefix argparse would accept."""
+    names = [arg.split("=", 1)[0] for arg in argv if arg.startswith("--")]
+    return [name for name in names if len(name) > 2 and option.startswith(name)]
+
+
+def argv_with_secrets(argv: list[str], env: Mapping[str, str]) -> list[str]:
+    """Rasa's arguments with the HTTP API's token from RASA_TOKEN; exits if a secret was
+    given on the command line or the HTTP API would run without a token."""
+    for option in SECRET_OPTIONS:
+        for given in _names(option, argv):
+            raise SystemExit(
+                f"{given} on the command line is readable by every account on this machine "
+                "(ps); set RASA_TOKEN in the environment instead"
+            )
+    if argv[:1] != ["run"] or not _names("--enable-api", argv):
+        return argv
+    token = env.get("RASA_TOKEN", "").strip()
+    if not token:
+        raise SystemExit(
+            "--enable-api needs RASA_TOKEN in the environment, or Rasa's HTTP "
+            "API would answer anyone"
+        )
+    # "--opt=value": a token may start with "-", which argparse would take for an option.
+    return [*argv, f"--auth-token={token}"]
+
+
 def main() -> None:
+    # sys.argv is this process's own copy: what `ps` shows stays as it was started.
+    sys.argv = ["rasa", *argv_with_secrets(sys.argv[1:], os.environ)]
     prepare()
     from rasa.__main__ import main as rasa_main
 
-    sys.argv[0] = "rasa"
     rasa_main()
 
 

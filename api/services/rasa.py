@@ -1,4 +1,5 @@
-"""Client for Rasa's REST channel, with round-robin over upstreams and fail-over."""
+"""Client for Rasa's gateway channel (bot/channels.py), with round-robin over upstreams and
+fail-over. Every call carries RASA_TOKEN, without which Rasa answers 401."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import httpx
 
 log = logging.getLogger("cadence.api.rasa")
 
-WEBHOOK_PATH = "/webhooks/rest/webhook"
+WEBHOOK_PATH = "/webhooks/gateway/webhook"
 
 
 class RasaUnavailable(Exception):
@@ -18,10 +19,13 @@ class RasaUnavailable(Exception):
 
 
 class RasaGateway:
-    def __init__(self, client: httpx.AsyncClient, upstreams: list[str], timeout: float) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, upstreams: list[str], timeout: float, token: str
+    ) -> None:
         if not upstreams:
             raise ValueError("RASA_URLS names no upstream")
         self._client = client
+        self._headers = {"Authorization": f"Bearer {token}"}
         self._upstreams = upstreams
         self._timeout = timeout
         self._next = itertools.count()
@@ -37,7 +41,10 @@ class RasaGateway:
         for upstream in self._rotation():
             try:
                 response = await self._client.post(
-                    upstream + WEBHOOK_PATH, json=body, timeout=self._timeout
+                    upstream + WEBHOOK_PATH,
+                    json=body,
+                    headers=self._headers,
+                    timeout=self._timeout,
                 )
             except (httpx.ConnectError, httpx.ConnectTimeout):
                 # Nothing reached this upstream, so trying the next cannot double-process.
@@ -46,6 +53,13 @@ class RasaGateway:
             except httpx.HTTPError as exc:
                 # A read timeout may mean Rasa did process the message: don't resend it.
                 raise RasaUnavailable(type(exc).__name__) from exc
+            if response.status_code in (401, 403):
+                # A configuration error, not an outage: say which, without the token.
+                log.error(
+                    "rasa upstream %s refused RASA_TOKEN: the API and Rasa must be "
+                    "given the same one",
+                    upstream,
+                )
             if response.status_code >= 400:
                 raise RasaUnavailable(f"HTTP {response.status_code}")
             try:

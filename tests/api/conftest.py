@@ -31,6 +31,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 JWT_SECRET = "test-jwt-secret-0123456789abcdef0123456789"
 # At least 32 bytes each, as production requires, so a test may switch CADENCE_ENV.
 SERVICE_KEY = "test-service-key-0123456789abcdef"
+RASA_TOKEN = "test-rasa-token-0123456789abcdef"
 
 Reply = Callable[[dict[str, Any]], list[dict[str, Any]]]
 
@@ -122,7 +123,8 @@ CREATE TABLE IF NOT EXISTS events (
 
 @dataclass
 class FakeRasa:
-    """Rasa's REST channel as seen over HTTP, with switches for outages.
+    """Rasa's gateway channel (bot/channels.py) as seen over HTTP, with switches for
+    outages. Like the real channel, it answers 401 to a call without `token`.
 
     With `tracker_store_url` set it also keeps each conversation in a SQL tracker store
     the way Rasa 3.6's SQLTrackerStore does: it loads the sender's events when a message
@@ -141,6 +143,7 @@ class FakeRasa:
     tracker_store_url: str | None = None
     hold: Callable[[], Awaitable[None]] | None = None
     loaded: list[list[tuple[str, str]]] = field(default_factory=list)  # per turn, as found
+    token: str = RASA_TOKEN
     _turns: dict[str, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
@@ -148,7 +151,9 @@ class FakeRasa:
             raise httpx.ConnectError("connection refused", request=request)
         if request.method == "GET" and request.url.path == "/":
             return httpx.Response(200, text="Hello from Rasa: 3.6.21")
-        assert request.url.path == "/webhooks/rest/webhook"
+        assert request.url.path == "/webhooks/gateway/webhook"
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return httpx.Response(401, json={"error": "unauthorised"})
         body = json.loads(request.content)
         self.received.append(body)
         self.hosts.append(request.url.host)
@@ -249,7 +254,7 @@ def api_env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) 
         "TRACKER_STORE_URL": f"sqlite:///{tmp_path / 'tracker.db'}",
         "JWT_SECRET": JWT_SECRET,
         "SERVICE_KEY": SERVICE_KEY,
-        "RASA_TOKEN": "test-rasa-token-0123456789abcdef",
+        "RASA_TOKEN": RASA_TOKEN,
         "RASA_URLS": "http://rasa-a:5005,http://rasa-b:5005",
         "WEB_DIR": str(web),
         "RATE_LIMIT_CHAT": "1000/minute",

@@ -204,6 +204,16 @@ def test_rasa_failure_is_503_and_the_turn_is_kept(client, alice, rasa, failure):
     assert again.json() == {"messages": [{"text": "ok"}]}
 
 
+def test_rasa_is_sent_its_token_and_a_refused_token_is_logged_as_such(client, alice, rasa, caplog):
+    # FakeRasa, like bot/channels.py, answers only `Authorization: Bearer <RASA_TOKEN>`.
+    assert client.post(CHAT, json={"message": "hi"}, headers=alice.headers).status_code == 200
+    rasa.token = "the token some other deployment was given"
+    response = client.post(CHAT, json={"message": "hi"}, headers=alice.headers)
+    assert response.status_code == 503
+    assert "refused RASA_TOKEN" in caplog.text
+    assert rasa.token not in caplog.text and "test-rasa-token" not in caplog.text
+
+
 def test_buttons_survive_an_outage(client, alice, rasa):
     rasa.reply = scripted(YES_NO)
     client.post(CHAT, json={"message": "hi"}, headers=alice.headers)

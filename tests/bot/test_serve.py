@@ -248,3 +248,30 @@ def test_the_graph_run_in_order_gives_dasks_results_for_nlu_and_policies():
         name = processor.domain.action_names_or_texts[prediction.max_confidence_index]
         tracker.update(ActionExecuted(name))
         tracker.update(ActionExecuted("action_listen"))
+
+
+RUN = ["run", "--model", "models", "--credentials", "bot/credentials.yml"]
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [["--auth-token", "s3cret"], ["--auth-token=s3cret"], ["--auth-t=s3cret"],
+     ["--jwt-secret", "s3cret"], ["--ssl-password=s3cret"]],
+)
+def test_a_secret_on_the_command_line_is_refused(secret):
+    from bot.serve import argv_with_secrets
+
+    with pytest.raises(SystemExit, match="readable by every account") as refused:
+        argv_with_secrets([*RUN, "--enable-api", *secret], {"RASA_TOKEN": "t"})
+    assert "s3cret" not in str(refused.value)
+
+
+def test_the_http_api_gets_its_token_from_the_environment_in_process():
+    from bot.serve import argv_with_secrets
+
+    assert argv_with_secrets(RUN, {"RASA_TOKEN": "-tok"}) == RUN  # chat needs no option
+    assert argv_with_secrets([*RUN, "--enable-api"], {"RASA_TOKEN": "-tok"}) == [
+        *RUN, "--enable-api", "--auth-token=-tok"
+    ]
+    with pytest.raises(SystemExit, match="needs RASA_TOKEN"):
+        argv_with_secrets([*RUN, "--enable-api"], {"RASA_TOKEN": " "})

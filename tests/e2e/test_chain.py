@@ -15,16 +15,6 @@ pytestmark = pytest.mark.e2e
 SCALE_PROMPTS = ("pain", "fatigue", "sleep", "stressed")
 
 
-def tracker_events(stack, sender_id: str) -> list[dict]:
-    response = requests.get(
-        f"{stack.rasa_url}/conversations/{sender_id}/tracker",
-        params={"token": stack.env_value("RASA_TOKEN")},
-        timeout=10,
-    )
-    response.raise_for_status()
-    return response.json()["events"]
-
-
 def complete_checkin_by_buttons(chat, scores=(6, 7, 3, 5)) -> int:
     """Returns how many bot turns it took until the check-in was saved."""
     chat.say("I'd like to do a check-in")
@@ -93,7 +83,7 @@ def test_checkin_by_typing_accepts_words_and_reasks_out_of_range(chat):
 
 def test_typed_commands_are_plain_text(stack, chat):
     chat.say("/greet")
-    user_events = [e for e in tracker_events(stack, chat.user_id) if e["event"] == "user"]
+    user_events = [e for e in stack.tracker_events(chat.user_id) if e["event"] == "user"]
     assert user_events[-1]["text"].startswith("\u2060/greet")
     # Rasa's shortcut would have given the intent with confidence exactly 1.0.
     assert user_events[-1]["parse_data"]["intent"]["confidence"] < 1.0 or (
@@ -119,7 +109,7 @@ def test_sender_comes_from_the_token_not_the_body(stack, chat):
         timeout=30,
     )
     assert response.status_code in (200, 422)
-    assert not [e for e in tracker_events(stack, "someone-else") if e["event"] == "user"]
+    assert not [e for e in stack.tracker_events("someone-else") if e["event"] == "user"]
 
 
 def test_a_payload_the_bot_did_not_offer_is_refused(chat):

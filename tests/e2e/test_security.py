@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
 import pytest
 import requests
+
+from tests.support.stack import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -48,13 +51,73 @@ def test_the_public_port_does_not_serve_the_internal_routes(stack, chat):
                         timeout=10).status_code == 200
 
 
-def test_rasa_http_api_needs_its_token(stack, chat):
+def test_rasa_serves_no_http_api_nor_the_open_rest_channel(stack, chat):
     chat.say("hello")
-    url = f"{stack.rasa_url}/conversations/{chat.user_id}/tracker"
-    assert requests.get(url, timeout=10).status_code == 401
-    assert requests.get(url, params={"token": "wrong"}, timeout=10).status_code == 401
-    assert requests.get(url, params={"token": stack.env_value("RASA_TOKEN")},
-                        timeout=10).status_code == 200
+    token = stack.env_value("RASA_TOKEN")
+    for path in (f"/conversations/{chat.user_id}/tracker", "/status"):
+        for params in ({}, {"token": token}):
+            response = requests.get(f"{stack.rasa_url}{path}", params=params, timeout=10)
+            assert response.status_code == 404, (path, params)
+    body = {"sender": chat.user_id, "message": "hello"}
+    assert requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", json=body,
+                         timeout=10).status_code == 404
+
+
+def test_rasa_chat_needs_the_gateway_secret_and_the_gateways_turns_still_work(stack, chat):
+    assert chat.say("hello")  # through the gateway, which sends the secret
+    before = stack.tracker_events(chat.user_id)
+    url = f"{stack.rasa_url}/webhooks/gateway/webhook"
+    # As any local process (or an SSRF) could: the user's id, a raw intent with an entity.
+    body = {"sender": chat.user_id, "message": '/inform{"score": 9}'}
+    token = stack.env_value("RASA_TOKEN")
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": token}):
+        response = requests.post(url, json=body, headers=headers, timeout=30)
+        assert response.status_code == 401, headers
+        assert response.json() == {"error": "unauthorised"}
+    assert requests.post(url, json=body, params={"token": token}, timeout=30).status_code == 401
+    assert stack.tracker_events(chat.user_id) == before  # Rasa never saw those messages
+    chat.say("I'd like to do a check-in")
+    assert "pain" in chat.text(), chat.last
+    assert any(b["payload"] == '/inform{"score": 9}' for m in chat.last
+               for b in m.get("buttons", [])), chat.last
+
+
+def _session_id(pid: str) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # gone meanwhile
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[3])  # after "(comm)": state ppid pgrp session
+
+
+def test_no_secret_is_on_any_command_line(stack):
+    """`ps` shows every account the command lines; secrets go by environment or file."""
+    sessions = {process.popen.pid: name for name, process in stack.processes.items()
+                if process.running}
+    assert {"api", "api_internal", "actions", "rasa"} <= set(sessions.values())
+    seen = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        # Each process was started in a session of its own: its children are in it too.
+        name = sessions.get(_session_id(pid))
+        if name is None:
+            continue
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        seen.add(name)
+        for secret_name, value in stack.secrets.items():
+            assert value not in argv, f"{secret_name} on the command line of {name}"
+    assert seen == set(sessions.values())
+
+
+@pytest.mark.parametrize("launcher", ["Procfile", "bin/run-scaled"])
+def test_the_launchers_put_no_secret_on_a_command_line(launcher):
+    text = (ROOT / launcher).read_text()
+    for secret in ("JWT_SECRET", "SERVICE_KEY", "RASA_TOKEN", "ACTIONS_TOKEN", "PGPASSWORD"):
+        assert f"${secret}" not in text and f"${{{secret}" not in text, secret
+    for option in ("--auth-token", "--jwt-secret", "--enable-api", "--auth=trust"):
+        assert option not in text, option
 
 
 def test_action_server_only_answers_rasa(stack):

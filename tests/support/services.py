@@ -4,17 +4,24 @@ Each runs from a temporary directory on a free loopback port and is stopped afte
 so tests never depend on (or disturb) a server someone started by hand. PostgreSQL
 refuses to run as root, so when we are root it runs as the `postgres` system user that
 the Debian package creates.
+
+PostgreSQL asks for a password (scram-sha-256), never trusts a connection for its own
+sake: any local account could otherwise reach every user's health data on the port. The
+password is new for each server and goes to initdb in a 0600 file and to clients in the
+URL they are given through their environment, never on a command line.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from tests.support.stack import free_port
 
@@ -46,23 +53,41 @@ def _as_postgres_user(argv: list[str]) -> list[str]:
 class Postgres:
     port: int = field(default_factory=free_port)
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="cadence-pg-")))
+    password: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
     process: subprocess.Popen | None = None
+
+    AUTH_METHOD = "scram-sha-256"
 
     @property
     def data_dir(self) -> Path:
         return self.root / "data"
 
     def url(self, database: str) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+        password = quote(self.password, safe="")
+        return f"postgresql://postgres:{password}@127.0.0.1:{self.port}/{database}"
+
+    def _write_password_file(self) -> Path:
+        path = self.root / "password"
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(self.password + "\n")
+        if os.geteuid() == 0:
+            shutil.chown(path, "postgres", "postgres")
+        return path
 
     def start(self, databases: tuple[str, ...] = ("cadence", "rasa")) -> Postgres:
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
-        subprocess.run(
-            _as_postgres_user([postgres_bin("initdb"), "-D", str(self.data_dir), "-U", "postgres",
-                               "--auth=trust", "--no-sync", "-E", "UTF8"]),
-            check=True, capture_output=True,
-        )
+        password_file = self._write_password_file()
+        try:
+            subprocess.run(
+                _as_postgres_user([postgres_bin("initdb"), "-D", str(self.data_dir),
+                                   "-U", "postgres", f"--auth={self.AUTH_METHOD}",
+                                   f"--pwfile={password_file}", "--no-sync", "-E", "UTF8"]),
+                check=True, capture_output=True,
+            )
+        finally:
+            password_file.unlink()
         self.process = subprocess.Popen(
             _as_postgres_user([postgres_bin("postgres"), "-D", str(self.data_dir),
                                "-p", str(self.port), "-k", str(self.root),
@@ -76,9 +101,11 @@ class Postgres:
             if time.monotonic() > deadline:
                 raise TimeoutError("PostgreSQL did not start")
             time.sleep(0.2)
+        client_env = {**os.environ, "PGPASSWORD": self.password}
         for database in databases:
             subprocess.run([postgres_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port),
-                            "-U", "postgres", database], check=True, capture_output=True)
+                            "-U", "postgres", database], check=True, capture_output=True,
+                           env=client_env)
         return self
 
     def stop(self) -> None:

@@ -8,14 +8,17 @@ models/ is used as is (make test trains it once before pytest starts).
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +57,7 @@ class Process:
     log_path: Path
     ready_url: str = ""
     ready_check: Callable[[requests.Response], bool] = lambda response: response.ok
+    ready_headers: dict[str, str] = field(default_factory=dict)
     ready_timeout: float = 60
     popen: subprocess.Popen | None = None
 
@@ -75,7 +79,8 @@ class Process:
             self.popen.wait()
 
     def wait_ready(self) -> None:
-        wait_until(lambda: self.ready_check(requests.get(self.ready_url, timeout=2)),
+        wait_until(lambda: self.ready_check(requests.get(self.ready_url, timeout=2,
+                                                         headers=self.ready_headers)),
                    self.ready_timeout, self.name, self.popen)
 
     @property
@@ -181,17 +186,17 @@ class Stack:
                        ready_url=f"http://127.0.0.1:{port}/health")
 
     def rasa_process(self, name: str, port: int, env: dict[str, str]) -> Process:
+        """Rasa as the Procfile starts it: the gateway channel only (no HTTP API), its
+        token from the environment, never on the command line."""
         endpoints = self.write_endpoints(name, env)
         argv = [str(BOT_PY), "-m", "bot.serve", "run", "--model", str(ROOT / "models"),
                 "--endpoints", str(endpoints), "--credentials", "bot/credentials.yml",
-                "--interface", "127.0.0.1", "--port", str(port),
-                # "--opt=value": a random token may start with "-", which argparse would
-                # otherwise take for an option (Rasa then exits with code 2).
-                "--enable-api", f"--auth-token={env['RASA_TOKEN']}"]
-        # Rasa answers HTTP before its model is loaded: ready = /status names a model.
+                "--interface", "127.0.0.1", "--port", str(port)]
+        # Rasa answers HTTP before its model is loaded: ready = the channel says so.
         return Process(name, argv, env, self.data_dir / f"{name}.log",
-                       ready_url=f"http://127.0.0.1:{port}/status?token={env['RASA_TOKEN']}",
-                       ready_check=lambda r: bool(r.json().get("model_file")), ready_timeout=180)
+                       ready_url=f"http://127.0.0.1:{port}/webhooks/gateway/ready",
+                       ready_headers={"Authorization": f"Bearer {env['RASA_TOKEN']}"},
+                       ready_timeout=180)
 
     def define(self) -> None:
         """The embedded topology: one of each, the API's internal listener included."""
@@ -240,6 +245,16 @@ class Stack:
         self.processes[name].stop()
         self.processes[name].start()
         self.processes[name].wait_ready()
+
+    def tracker_events(self, sender_id: str) -> list[dict]:
+        """The sender's events as Rasa stored them (Rasa serves no HTTP API to ask it)."""
+        if not self.tracker_db.exists():
+            return []
+        with closing(sqlite3.connect(self.tracker_db)) as connection:
+            rows = connection.execute(
+                "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender_id,)
+            )
+            return [json.loads(data) for (data,) in rows]
 
     def env_value(self, name: str) -> str:
         return self.env()[name]
