@@ -42,6 +42,15 @@ def _training_data() -> TrainingData:
     )
 
 
+CONTEXT = ExecutionContext(GraphSchema({}), "test")
+
+
+def _trained(storage: LocalModelStorage, **config: object) -> TfidfIntentClassifier:
+    classifier = TfidfIntentClassifier.create(config, storage, Resource("intents"), CONTEXT)
+    classifier.train(_training_data())
+    return classifier
+
+
 def _parse(classifier: TfidfIntentClassifier, text: str) -> Message:
     message = Message(data={"text": text})
     classifier.process([message])
@@ -49,11 +58,7 @@ def _parse(classifier: TfidfIntentClassifier, text: str) -> Message:
 
 
 def test_it_reads_new_wording_of_an_intent_it_was_taught(tmp_path: Path) -> None:
-    storage = LocalModelStorage(tmp_path)
-    resource = Resource("intents")
-    context = ExecutionContext(GraphSchema({}), "test")
-    classifier = TfidfIntentClassifier.create({}, storage, resource, context)
-    classifier.train(_training_data())
+    classifier = _trained(LocalModelStorage(tmp_path))
 
     assert _parse(classifier, "could I export my data for my GP").get("intent")["name"] == (
         "export_data"
@@ -65,24 +70,16 @@ def test_it_reads_new_wording_of_an_intent_it_was_taught(tmp_path: Path) -> None
 
 def test_what_it_learnt_survives_a_save_and_a_load(tmp_path: Path) -> None:
     storage = LocalModelStorage(tmp_path)
-    resource = Resource("intents")
-    context = ExecutionContext(GraphSchema({}), "test")
-    trained = TfidfIntentClassifier.create({}, storage, resource, context)
-    trained.train(_training_data())
+    trained = _trained(storage)
 
-    loaded = TfidfIntentClassifier.load({}, storage, resource, context)
+    loaded = TfidfIntentClassifier.load({}, storage, Resource("intents"), CONTEXT)
 
     text = "hello, good evening"
     assert _parse(loaded, text).get("intent") == _parse(trained, text).get("intent")
 
 
 def test_its_ranking_is_best_first_and_no_longer_than_configured(tmp_path: Path) -> None:
-    storage = LocalModelStorage(tmp_path)
-    context = ExecutionContext(GraphSchema({}), "test")
-    classifier = TfidfIntentClassifier.create(
-        {"ranking_length": 2}, storage, Resource("intents"), context
-    )
-    classifier.train(_training_data())
+    classifier = _trained(LocalModelStorage(tmp_path), ranking_length=2)
 
     message = _parse(classifier, "hi")
     ranking = message.get("intent_ranking")
@@ -92,9 +89,8 @@ def test_its_ranking_is_best_first_and_no_longer_than_configured(tmp_path: Path)
 
 
 def test_an_untrained_classifier_leaves_the_message_alone(tmp_path: Path) -> None:
-    context = ExecutionContext(GraphSchema({}), "test")
     classifier = TfidfIntentClassifier.create(
-        {}, LocalModelStorage(tmp_path), Resource("intents"), context
+        {}, LocalModelStorage(tmp_path), Resource("intents"), CONTEXT
     )
     classifier.train(TrainingData([]))
     assert _parse(classifier, "hello").get("intent") is None
