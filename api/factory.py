@@ -46,6 +46,7 @@ from api.security import Clock
 from api.services import retention
 from api.services.rasa import RasaGateway
 from api.settings import Settings, get_settings
+from api.workslots import WorkSlots
 
 log = logging.getLogger("cadence.api")
 
@@ -183,6 +184,8 @@ def _build(
     app.state.settings = settings
     app.state.clock = clock
     app.state.rate_limits = RateLimits(settings)
+    app.state.work_slots = WorkSlots.from_settings(settings)
+    app.state.readiness = health.Readiness(settings.readiness_cache_seconds)
     for router in routers:
         app.include_router(router)
 

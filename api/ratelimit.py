@@ -1,9 +1,16 @@
-"""Per-token limit on /chat, per-IP limits on /sessions and on wrong service keys (the
-internal app): a moving window per key.
+"""Moving-window rate limits: per token and per client address on /chat, start over,
+exports and insights; per address on /sessions and on wrong service keys (the internal
+app).
 
-Limits are strings like "30/minute" (RATE_LIMIT_CHAT, RATE_LIMIT_SESSIONS,
-RATE_LIMIT_SERVICE_KEY_FAILURES), parsed by `limits`, so tests can lower them and
-end-to-end suites can raise them. The counters are in memory per process by default;
+Tokens cost nothing to get, so a per-token limit alone is walked around by holding many
+tokens: whatever reaches Rasa or does heavy work is also limited per client address. An
+address is an IPv4 address or an IPv6 /64 (one customer's network: a single host can
+take as many addresses of its /64 as it likes). The address is the one uvicorn reports,
+which behind a proxy is right only if uvicorn trusts that proxy's X-Forwarded-For
+(FORWARDED_ALLOW_IPS, see the README).
+
+Limits are strings like "30/minute" (RATE_LIMIT_*), parsed by `limits`, so tests can lower
+them and end-to-end suites can raise them. The counters are in memory per process by default;
 RATE_LIMIT_STORAGE_URL=redis://... shares them between API processes through `limits`'
 Redis storage (a blocking round trip: run in the thread pool).
 
@@ -15,6 +22,7 @@ to the number of people active in the last window (4.6 ms with 2,000 of them, me
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 import time
@@ -115,13 +123,44 @@ class SharedWindows:
 
 
 SLOW_DOWN = "You're sending messages faster than Cadence can keep up."
+BUSY_ADDRESS = "Cadence is getting a lot of messages from your network right now."
+START_OVER_AGAIN = "You've started over several times in a row."
+EXPORT_AGAIN = "You've downloaded your data several times in a row."
+INSIGHTS_AGAIN = "Your insights have been asked for many times in a row."
+
+
+def address_key(host: str) -> str:
+    """The key a client address is limited under: an IPv4 address as it is, an IPv6
+    address as its /64 (an IPv4-mapped one as the IPv4 address), anything else (a test
+    client's name, a Unix socket) as given."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def client_address(request: Request) -> str:
+    # uvicorn replaces the peer with the X-Forwarded-For client only when the peer is in
+    # FORWARDED_ALLOW_IPS; otherwise, behind a proxy, everybody is the proxy.
+    return address_key(request.client.host if request.client else "unknown")
 
 
 class RateLimits:
     def __init__(self, settings: Settings) -> None:
         # Parsed at startup so a malformed limit stops the app instead of every request.
         self.chat = parse(settings.rate_limit_chat)
+        self.chat_per_address = parse(settings.rate_limit_chat_per_address)
         self.sessions = parse(settings.rate_limit_sessions)
+        self.start_over = parse(settings.rate_limit_start_over)
+        self.export = parse(settings.rate_limit_export)
+        self.export_per_address = parse(settings.rate_limit_export_per_address)
+        self.insights = parse(settings.rate_limit_insights)
+        self.insights_per_address = parse(settings.rate_limit_insights_per_address)
         self.service_key_failures = parse(settings.rate_limit_service_key_failures)
         url = settings.rate_limit_storage_url
         self._windows = MovingWindows() if url.startswith("memory://") else SharedWindows(url)
@@ -154,17 +193,46 @@ async def _limits(request: Request) -> RateLimits:
 
 
 async def limit_chat(
-    user_id: TokenSubject, limits: Annotated[RateLimits, Depends(_limits)]
+    request: Request, user_id: TokenSubject, limits: Annotated[RateLimits, Depends(_limits)]
 ) -> None:
-    # Keyed on the token's subject: a new IP does not reset it, a shared IP does not
-    # punish other people behind the same network. (Whether the user still exists is
-    # checked by the route, with its other database work.)
+    # Per token: a new address does not reset it, and one person does not use up the
+    # budget of others behind the same address. Per address as well, or a hundred free
+    # tokens would make a hundred budgets. (Whether the user still exists is checked by
+    # the route, with its other database work.)
     await limits.enforce(limits.chat, "chat", user_id)
+    await limits.enforce(
+        limits.chat_per_address, "chat-address", client_address(request), why=BUSY_ADDRESS
+    )
 
 
-async def limit_sessions(
-    request: Request, limits: Annotated[RateLimits, Depends(_limits)]
+async def limit_start_over(
+    request: Request, user_id: TokenSubject, limits: Annotated[RateLimits, Depends(_limits)]
 ) -> None:
-    # uvicorn --proxy-headers puts the real client address here when behind a proxy.
-    client = request.client.host if request.client else "unknown"
-    await limits.enforce(limits.sessions, "sessions", client)
+    # Starting over runs a Rasa turn and a tracker-store delete: its own per-token limit,
+    # and a share of the address's chat budget.
+    await limits.enforce(limits.start_over, "start-over", user_id, why=START_OVER_AGAIN)
+    await limits.enforce(
+        limits.chat_per_address, "chat-address", client_address(request), why=BUSY_ADDRESS
+    )
+
+
+async def limit_export(
+    request: Request, user_id: TokenSubject, limits: Annotated[RateLimits, Depends(_limits)]
+) -> None:
+    await limits.enforce(limits.export, "export", user_id, why=EXPORT_AGAIN)
+    await limits.enforce(
+        limits.export_per_address, "export-address", client_address(request), why=BUSY_ADDRESS
+    )
+
+
+async def limit_insights(
+    request: Request, user_id: TokenSubject, limits: Annotated[RateLimits, Depends(_limits)]
+) -> None:
+    await limits.enforce(limits.insights, "insights", user_id, why=INSIGHTS_AGAIN)
+    await limits.enforce(
+        limits.insights_per_address, "insights-address", client_address(request), why=BUSY_ADDRESS
+    )
+
+
+async def limit_sessions(request: Request, limits: Annotated[RateLimits, Depends(_limits)]) -> None:
+    await limits.enforce(limits.sessions, "sessions", client_address(request))

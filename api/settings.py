@@ -62,8 +62,25 @@ class Settings(BaseSettings):
     # or the origins allowed to embed it with web/embed.js, e.g.
     # "https://clinic.example https://www.clinic.example".
     frame_ancestors: str = "'none'"
+    # Per token, and per client address (an IPv4 address or an IPv6 /64): tokens are free,
+    # so whatever reaches Rasa or does heavy work is limited per address too.
     rate_limit_chat: str = "30/minute"
-    rate_limit_sessions: str = "10/minute"
+    rate_limit_chat_per_address: str = "120/minute"  # chat and start over together
+    rate_limit_sessions: str = "10/minute"  # per address
+    rate_limit_start_over: str = "6/minute"
+    rate_limit_export: str = "10/minute"
+    rate_limit_export_per_address: str = "30/minute"
+    rate_limit_insights: str = "120/minute"
+    rate_limit_insights_per_address: str = "600/minute"
+    # Exports and insights at once, per process and per token (api/workslots.py); a request
+    # waits at most HEAVY_WORK_WAIT_SECONDS for a slot, then gets 503 with Retry-After (429
+    # at once when its token already holds its share). PDFs are drawn in as many worker
+    # processes as there are slots, at most one per CPU.
+    heavy_work_slots: int = Field(default=4, gt=0)
+    heavy_work_slots_per_token: int = Field(default=2, gt=0)
+    heavy_work_wait_seconds: float = Field(default=2, ge=0)
+    # /readyz answers from one check per this many seconds, however often it is asked.
+    readiness_cache_seconds: float = Field(default=1, ge=0)
     # Wrong service keys per client address on the internal app; beyond it, 429 until the
     # window has passed, whatever key is sent.
     rate_limit_service_key_failures: str = "5/minute"

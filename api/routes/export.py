@@ -4,21 +4,32 @@ feedback)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 
 from api.db import DbSession
-from api.models import SafetyEvent, TechniqueFeedback
-from api.schemas import CheckinOut, WeeklyCheckOut
+from api.models import SafetyEvent, TechniqueFeedback, User
+from api.ratelimit import limit_export
+from api.schemas import CheckinOut, ErrorOut, WeeklyCheckOut
 from api.security import AppSettings, CurrentUser
 from api.services import checkins, feedback, insights, ranking, weekly
 from api.services.export_csv import checkins_csv
 from api.services.report_pdf import clinician_pdf
+from api.settings import Settings
+from api.workslots import HeavyWork, heavy_work_slot
 
-router = APIRouter(prefix="/api/v1/me/export", tags=["export"])
+router = APIRouter(
+    prefix="/api/v1/me/export",
+    tags=["export"],
+    dependencies=[Depends(limit_export), Depends(heavy_work_slot)],
+)
+
+Format = Literal["csv", "pdf", "json"]
 
 
 def _attachment(filename: str) -> dict[str, str]:
@@ -28,14 +39,34 @@ def _attachment(filename: str) -> dict[str, str]:
 @router.get(
     "",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}, "application/pdf": {}, "application/json": {}}}},
+    responses={
+        200: {"content": {"text/csv": {}, "application/pdf": {}, "application/json": {}}},
+        429: {"model": ErrorOut},
+        503: {"model": ErrorOut},
+    },
 )
-def export(
+async def export(
     user: CurrentUser,
     db: DbSession,
     settings: AppSettings,
-    format: Annotated[Literal["csv", "pdf", "json"], Query()] = "csv",  # noqa: A002
+    heavy: HeavyWork,
+    format: Annotated[Format, Query()] = "csv",  # noqa: A002
 ) -> Response:
+    # In a work slot (heavy_work_slot): the database work in the thread pool, the drawing
+    # (seconds of CPU-bound Python and C, which in a thread would hold the GIL against
+    # every other request) in a worker process.
+    if format != "pdf":
+        return await run_in_threadpool(build_export, db, user, format)
+    today, report = await run_in_threadpool(pdf_inputs, db, user, settings)
+    pdf = await heavy.in_process(clinician_pdf, *report)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers=_attachment(f"cadence-summary-{today.isoformat()}.pdf"),
+    )
+
+
+def build_export(db: DbSession, user: User, format: Format) -> Response:  # noqa: A002
     user_id = user.id
     rows = checkins.all_oldest_first(db, user_id)
     today = checkins.today_for(user, rows[-1].local_date if rows else None)
@@ -45,12 +76,18 @@ def export(
             media_type="text/csv; charset=utf-8",
             headers=_attachment(f"cadence-checkins-{today.isoformat()}.csv"),
         )
-    if format == "json":
-        return Response(
-            everything_json(db, user_id, rows),
-            media_type="application/json",
-            headers=_attachment(f"cadence-data-{today.isoformat()}.json"),
-        )
+    return Response(
+        everything_json(db, user_id, rows),
+        media_type="application/json",
+        headers=_attachment(f"cadence-data-{today.isoformat()}.json"),
+    )
+
+
+def pdf_inputs(db: DbSession, user: User, settings: Settings) -> tuple[dt.date, tuple]:
+    """Today, and what clinician_pdf draws: plain data, sent to a worker process."""
+    user_id = user.id
+    rows = checkins.all_oldest_first(db, user_id)
+    today = checkins.today_for(user, rows[-1].local_date if rows else None)
     titles = {t.id: t.title for t in ranking.load_catalogue(settings.techniques_file)}
     helped = sorted(
         (
@@ -60,18 +97,8 @@ def export(
         ),
         key=lambda item: (-item[1] / item[2], -item[2]),
     )
-    pdf = clinician_pdf(
-        insights.summarise(rows, today),
-        insights.daily_means(rows),
-        helped,
-        today,
-        peg=weekly.peg_course(weekly.all_oldest_first(db, user_id)),
-    )
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers=_attachment(f"cadence-summary-{today.isoformat()}.pdf"),
-    )
+    peg = weekly.peg_course(weekly.all_oldest_first(db, user_id))
+    return today, (insights.summarise(rows, today), insights.daily_means(rows), helped, today, peg)
 
 
 def everything_json(db: DbSession, user_id: str, rows: list) -> str:

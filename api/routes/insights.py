@@ -1,14 +1,20 @@
 """The signed-in user's insights: averages, trends, patterns and flares."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from api.db import DbSession
 from api.models import User
-from api.schemas import InsightsOut
+from api.ratelimit import limit_insights
+from api.schemas import ErrorOut, InsightsOut
 from api.security import CurrentUser
 from api.services import checkins, insights, weekly
+from api.workslots import heavy_work_slot
 
-router = APIRouter(prefix="/api/v1/me/insights", tags=["insights"])
+router = APIRouter(
+    prefix="/api/v1/me/insights",
+    tags=["insights"],
+    dependencies=[Depends(limit_insights), Depends(heavy_work_slot)],
+)
 
 
 def insights_for(db: DbSession, user: User) -> InsightsOut:
@@ -19,6 +25,7 @@ def insights_for(db: DbSession, user: User) -> InsightsOut:
     return out
 
 
-@router.get("")
+@router.get("", responses={429: {"model": ErrorOut}, 503: {"model": ErrorOut}})
 def my_insights(user: CurrentUser, db: DbSession) -> InsightsOut:
+    # In the thread pool, in a work slot (heavy_work_slot).
     return insights_for(db, user)

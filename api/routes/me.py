@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from api.db import DbSession
+from api.ratelimit import limit_start_over
 from api.routes.chat import Gateway
 from api.schemas import ConversationOut, TurnOut
 from api.security import CurrentUser, CurrentUserId
@@ -44,7 +45,11 @@ START_OVER_FAILED = (
 )
 
 
-@router.delete("/conversation", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/conversation",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[Depends(limit_start_over)],
+)
 async def start_over(
     user: CurrentUser, db: DbSession, gateway: Gateway, request: Request
 ) -> Response:

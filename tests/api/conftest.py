@@ -257,8 +257,15 @@ def api_env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) 
         "RASA_TOKEN": RASA_TOKEN,
         "RASA_URLS": "http://rasa-a:5005,http://rasa-b:5005",
         "WEB_DIR": str(web),
+        # Tests that are about a limit set it low themselves.
         "RATE_LIMIT_CHAT": "1000/minute",
+        "RATE_LIMIT_CHAT_PER_ADDRESS": "10000/minute",
         "RATE_LIMIT_SESSIONS": "1000/minute",
+        "RATE_LIMIT_START_OVER": "1000/minute",
+        "RATE_LIMIT_EXPORT": "1000/minute",
+        "RATE_LIMIT_EXPORT_PER_ADDRESS": "10000/minute",
+        "RATE_LIMIT_INSIGHTS": "1000/minute",
+        "RATE_LIMIT_INSIGHTS_PER_ADDRESS": "10000/minute",
         # Tests run the retention job themselves, on a fake clock.
         "CADENCE_RETENTION_INTERVAL_HOURS": "0",
     }
@@ -288,12 +295,19 @@ def make_client(api_env: dict[str, str], rasa: FakeRasa) -> Iterator[Callable[..
 
     opened: list[TestClient] = []
 
-    def build(*, clock: FakeClock | None = None, **overrides: Any) -> TestClient:
+    def build(
+        *, clock: FakeClock | None = None, behind_proxy: bool = False, **overrides: Any
+    ) -> TestClient:
+        """`behind_proxy`: the app trusts the test client's X-Forwarded-For, as uvicorn
+        does a proxy listed in FORWARDED_ALLOW_IPS, so a test can speak from any address."""
         settings = Settings(**overrides)
         extra = {"clock": clock} if clock is not None else {}
-        client = TestClient(
-            create_app(settings, rasa_transport=httpx.MockTransport(rasa.handle), **extra)
-        )
+        app = create_app(settings, rasa_transport=httpx.MockTransport(rasa.handle), **extra)
+        if behind_proxy:
+            from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+            app = ProxyHeadersMiddleware(app, trusted_hosts="testclient")
+        client = TestClient(app)
         client.__enter__()
         opened.append(client)
         return client

@@ -139,3 +139,129 @@ def test_people_who_stopped_chatting_are_forgotten():
     for _ in range(windows.SWEEP_EVERY):
         windows.retry_after(per_minute, "chat", "still-here")
     assert len(windows) == 1
+
+
+# --- limits a pile of free tokens cannot walk around (#21, finding 5) -------------------
+
+
+def _from(address: str, person=None) -> dict[str, str]:
+    headers = {"X-Forwarded-For": address}
+    return {**headers, **person.headers} if person is not None else headers
+
+
+def _session_from(client, address: str):
+    from tests.api.conftest import Person
+
+    response = client.post("/api/v1/sessions", headers=_from(address))
+    assert response.status_code == 201, response.text
+    return Person(**response.json())
+
+
+def test_many_tokens_from_one_address_share_one_chat_budget(make_client, rasa):
+    client = make_client(
+        behind_proxy=True, rate_limit_chat="100/minute", rate_limit_chat_per_address="5/minute"
+    )
+    hi = {"message": "hi"}
+    tokens = [_session_from(client, "203.0.113.7") for _ in range(6)]
+    for person in tokens[:5]:
+        response = client.post("/api/v1/chat", json=hi, headers=_from("203.0.113.7", person))
+        assert response.status_code == 200
+    _assert_429(client.post("/api/v1/chat", json=hi, headers=_from("203.0.113.7", tokens[5])))
+    assert len(rasa.received) == 5
+    # The same token from another address has its own address budget.
+    response = client.post("/api/v1/chat", json=hi, headers=_from("198.51.100.2", tokens[5]))
+    assert response.status_code == 200
+
+
+def test_ipv6_addresses_in_one_64_share_a_budget_and_other_64s_do_not(make_client):
+    client = make_client(
+        behind_proxy=True, rate_limit_sessions="2/minute", rate_limit_chat_per_address="2/minute"
+    )
+    one_network = ["2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:db8:1:2::abcd"]
+    first, second = (_session_from(client, address) for address in one_network[:2])
+    _assert_429(client.post("/api/v1/sessions", headers=_from(one_network[2])))
+    neighbour = _session_from(client, "2001:db8:1:3::1")  # the next /64 along
+
+    hi = {"message": "hi"}
+    assert (
+        client.post("/api/v1/chat", json=hi, headers=_from(one_network[0], first)).status_code
+        == 200
+    )
+    assert (
+        client.post("/api/v1/chat", json=hi, headers=_from(one_network[1], second)).status_code
+        == 200
+    )
+    _assert_429(client.post("/api/v1/chat", json=hi, headers=_from(one_network[2], first)))
+    response = client.post("/api/v1/chat", json=hi, headers=_from("2001:db8:1:3::1", neighbour))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("testclient", "testclient"),
+    ],
+)
+def test_an_address_is_limited_as_itself_or_its_ipv6_64(address, key):
+    from api.ratelimit import address_key
+
+    assert address_key(address) == key
+
+
+def test_starting_over_is_limited_per_token(make_client, rasa):
+    client = make_client(rate_limit_start_over="2/minute")
+    alice, bob = start_session(client), start_session(client)
+    for _ in range(2):
+        assert client.delete("/api/v1/me/conversation", headers=alice.headers).status_code == 204
+    _assert_429(client.delete("/api/v1/me/conversation", headers=alice.headers))
+    assert len(rasa.received) == 2  # the refused one never reached Rasa
+    assert client.delete("/api/v1/me/conversation", headers=bob.headers).status_code == 204
+
+
+def test_starting_over_counts_against_the_address_chat_budget(make_client, rasa):
+    client = make_client(rate_limit_chat_per_address="3/minute")
+    people = [start_session(client) for _ in range(4)]
+    for person in people[:3]:
+        assert client.delete("/api/v1/me/conversation", headers=person.headers).status_code == 204
+    _assert_429(client.delete("/api/v1/me/conversation", headers=people[3].headers))
+
+
+def test_exports_are_limited_per_token_and_per_address(make_client):
+    client = make_client(rate_limit_export="2/minute", rate_limit_export_per_address="3/minute")
+    alice, bob = start_session(client), start_session(client)
+    for _ in range(2):
+        response = client.get("/api/v1/me/export?format=pdf", headers=alice.headers)
+        assert response.status_code == 200
+    _assert_429(client.get("/api/v1/me/export?format=csv", headers=alice.headers))
+    assert client.get("/api/v1/me/export", headers=bob.headers).status_code == 200
+    # Three exports from this address in the last minute: a fresh token does not help.
+    _assert_429(client.get("/api/v1/me/export", headers=bob.headers))
+
+
+def test_insights_are_limited_per_token_and_per_address(make_client):
+    client = make_client(rate_limit_insights="2/minute", rate_limit_insights_per_address="3/minute")
+    alice, bob = start_session(client), start_session(client)
+    for _ in range(2):
+        assert client.get("/api/v1/me/insights", headers=alice.headers).status_code == 200
+    _assert_429(client.get("/api/v1/me/insights", headers=alice.headers))
+    assert client.get("/api/v1/me/insights", headers=bob.headers).status_code == 200
+    _assert_429(client.get("/api/v1/me/insights", headers=bob.headers))
+
+
+def test_readiness_checks_its_dependencies_at_most_once_per_period(make_client, monkeypatch):
+    client = make_client(readiness_cache_seconds=60)
+    gateway = client.app.state.rasa
+    checks = []
+    ready = gateway.ready
+
+    async def counted() -> bool:
+        checks.append(1)
+        return await ready()
+
+    monkeypatch.setattr(gateway, "ready", counted)
+    for _ in range(20):
+        assert client.get("/readyz").status_code == 200
+    assert len(checks) == 1

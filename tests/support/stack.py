@@ -149,7 +149,13 @@ class Stack:
             OUTBOX_RETRY_S="1",
             # The suites send hundreds of messages from one address on purpose.
             RATE_LIMIT_CHAT="100000/minute",
+            RATE_LIMIT_CHAT_PER_ADDRESS="100000/minute",
             RATE_LIMIT_SESSIONS="100000/minute",
+            RATE_LIMIT_START_OVER="100000/minute",
+            RATE_LIMIT_EXPORT="100000/minute",
+            RATE_LIMIT_EXPORT_PER_ADDRESS="100000/minute",
+            RATE_LIMIT_INSIGHTS="100000/minute",
+            RATE_LIMIT_INSIGHTS_PER_ADDRESS="100000/minute",
             PYTHONPATH=str(ROOT),
             TF_CPP_MIN_LOG_LEVEL="2",
             RASA_TELEMETRY_ENABLED="false",
