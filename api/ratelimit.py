@@ -4,10 +4,7 @@ app).
 
 Tokens cost nothing to get, so a per-token limit alone is walked around by holding many
 tokens: whatever reaches Rasa or does heavy work is also limited per client address. An
-address is an IPv4 address or an IPv6 /64 (one customer's network: a single host can
-take as many addresses of its /64 as it likes). The address is the one uvicorn reports,
-which behind a proxy is right only if uvicorn trusts that proxy's X-Forwarded-For
-(FORWARDED_ALLOW_IPS, see the README).
+address is an IPv4 address or an IPv6 /64 (api/client_address.py).
 
 Limits are strings like "30/minute" (RATE_LIMIT_*), parsed by `limits`, so tests can lower
 them and end-to-end suites can raise them. The counters are in memory per process by default;
@@ -22,7 +19,6 @@ to the number of people active in the last window (4.6 ms with 2,000 of them, me
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import math
 import time
@@ -36,6 +32,7 @@ from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from api.client_address import client_address
 from api.security import TokenSubject
 from api.settings import Settings
 
@@ -129,27 +126,6 @@ EXPORT_AGAIN = "You've downloaded your data several times in a row."
 INSIGHTS_AGAIN = "Your insights have been asked for many times in a row."
 
 
-def address_key(host: str) -> str:
-    """The key a client address is limited under: an IPv4 address as it is, an IPv6
-    address as its /64 (an IPv4-mapped one as the IPv4 address), anything else (a test
-    client's name, a Unix socket) as given."""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return host
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return str(address)
-
-
-def client_address(request: Request) -> str:
-    # uvicorn replaces the peer with the X-Forwarded-For client only when the peer is in
-    # FORWARDED_ALLOW_IPS; otherwise, behind a proxy, everybody is the proxy.
-    return address_key(request.client.host if request.client else "unknown")
-
-
 class RateLimits:
     def __init__(self, settings: Settings) -> None:
         # Parsed at startup so a malformed limit stops the app instead of every request.
@@ -179,29 +155,49 @@ class RateLimits:
 
     @staticmethod
     def _refuse(retry_after: int | None, why: str) -> None:
-        if retry_after is None:
-            return
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            detail=f"{why} Please wait {retry_after} seconds and try again.",
-            headers={"Retry-After": str(retry_after)},
-        )
+        if retry_after is not None:
+            raise try_again_later(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                f"{why} Please wait {retry_after} seconds and try again.",
+                retry_after,
+            )
+
+
+def try_again_later(code: int, detail: str, retry_after: int) -> HTTPException:
+    """A refusal people can read, with the seconds to wait in Retry-After."""
+    return HTTPException(code, detail=detail, headers={"Retry-After": str(retry_after)})
 
 
 async def _limits(request: Request) -> RateLimits:
     return request.app.state.rate_limits
 
 
+async def _per_token_and_address(
+    limits: RateLimits,
+    request: Request,
+    user_id: str,
+    per_token: tuple[RateLimitItem, str, str],
+    per_address: tuple[RateLimitItem, str],
+) -> None:
+    """Per token: a new address does not reset it, and one person does not use up the
+    budget of others behind the same address. Per address as well, or a hundred free
+    tokens would make a hundred budgets."""
+    item, scope, why = per_token
+    await limits.enforce(item, scope, user_id, why=why)
+    item, scope = per_address
+    await limits.enforce(item, scope, client_address(request), why=BUSY_ADDRESS)
+
+
 async def limit_chat(
     request: Request, user_id: TokenSubject, limits: Annotated[RateLimits, Depends(_limits)]
 ) -> None:
-    # Per token: a new address does not reset it, and one person does not use up the
-    # budget of others behind the same address. Per address as well, or a hundred free
-    # tokens would make a hundred budgets. (Whether the user still exists is checked by
-    # the route, with its other database work.)
-    await limits.enforce(limits.chat, "chat", user_id)
-    await limits.enforce(
-        limits.chat_per_address, "chat-address", client_address(request), why=BUSY_ADDRESS
+    # (Whether the user still exists is checked by the route, with its other database work.)
+    await _per_token_and_address(
+        limits,
+        request,
+        user_id,
+        (limits.chat, "chat", SLOW_DOWN),
+        (limits.chat_per_address, "chat-address"),
     )
 
 
@@ -210,27 +206,36 @@ async def limit_start_over(
 ) -> None:
     # Starting over runs a Rasa turn and a tracker-store delete: its own per-token limit,
     # and a share of the address's chat budget.
-    await limits.enforce(limits.start_over, "start-over", user_id, why=START_OVER_AGAIN)
-    await limits.enforce(
-        limits.chat_per_address, "chat-address", client_address(request), why=BUSY_ADDRESS
+    await _per_token_and_address(
+        limits,
+        request,
+        user_id,
+        (limits.start_over, "start-over", START_OVER_AGAIN),
+        (limits.chat_per_address, "chat-address"),
     )
 
 
 async def limit_export(
     request: Request, user_id: TokenSubject, limits: Annotated[RateLimits, Depends(_limits)]
 ) -> None:
-    await limits.enforce(limits.export, "export", user_id, why=EXPORT_AGAIN)
-    await limits.enforce(
-        limits.export_per_address, "export-address", client_address(request), why=BUSY_ADDRESS
+    await _per_token_and_address(
+        limits,
+        request,
+        user_id,
+        (limits.export, "export", EXPORT_AGAIN),
+        (limits.export_per_address, "export-address"),
     )
 
 
 async def limit_insights(
     request: Request, user_id: TokenSubject, limits: Annotated[RateLimits, Depends(_limits)]
 ) -> None:
-    await limits.enforce(limits.insights, "insights", user_id, why=INSIGHTS_AGAIN)
-    await limits.enforce(
-        limits.insights_per_address, "insights-address", client_address(request), why=BUSY_ADDRESS
+    await _per_token_and_address(
+        limits,
+        request,
+        user_id,
+        (limits.insights, "insights", INSIGHTS_AGAIN),
+        (limits.insights_per_address, "insights-address"),
     )
 
 

@@ -24,6 +24,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.client_address import client_address
 from api.db import DbSession
 from api.models import RevokedSession, User
 from api.services.retention import record_activity
@@ -187,7 +188,7 @@ async def require_service_key(
     counted per client address; past RATE_LIMIT_SERVICE_KEY_FAILURES the address gets 429
     before any key is compared, so guessing gets a few tries a minute."""
     limits: RateLimits = request.app.state.rate_limits
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request)
     await limits.refuse_when_full(
         limits.service_key_failures, "service-key", client, why=WRONG_KEYS
     )

@@ -32,6 +32,7 @@ from typing import Annotated, ParamSpec, TypeVar
 import anyio
 from fastapi import Depends, HTTPException, Request, status
 
+from api.ratelimit import try_again_later
 from api.security import TokenSubject
 from api.settings import Settings
 
@@ -68,11 +69,14 @@ class WorkSlots:
     def retry_after(self) -> int:
         return max(1, math.ceil(self._wait))
 
+    def _refusal(self, code: int, text: str) -> HTTPException:
+        return try_again_later(code, text.format(s=self.retry_after), self.retry_after)
+
     @asynccontextmanager
     async def slot(self, key: str) -> AsyncIterator[None]:
         """Hold one of the slots (and one of `key`'s) for the block, or raise 429/503."""
         if self._held.get(key, 0) >= self._per_token:
-            raise _refusal(status.HTTP_429_TOO_MANY_REQUESTS, STILL_PREPARING, self.retry_after)
+            raise self._refusal(status.HTTP_429_TOO_MANY_REQUESTS, STILL_PREPARING)
         if self._slots is None:
             self._slots = anyio.Semaphore(self._total)
         # Counted while waiting too, so one token cannot queue up the whole line.
@@ -81,7 +85,7 @@ class WorkSlots:
             with anyio.move_on_after(self._wait) as waiting:
                 await self._slots.acquire()
             if waiting.cancelled_caught:
-                raise _refusal(status.HTTP_503_SERVICE_UNAVAILABLE, BUSY, self.retry_after)
+                raise self._refusal(status.HTTP_503_SERVICE_UNAVAILABLE, BUSY)
             try:
                 yield
             finally:
@@ -131,12 +135,6 @@ def _workers(slots: int, *, broken: ProcessPoolExecutor | None = None) -> Proces
                 initargs=(WORKER_NICENESS,),
             )
         return _pool
-
-
-def _refusal(code: int, text: str, retry_after: int) -> HTTPException:
-    return HTTPException(
-        code, detail=text.format(s=retry_after), headers={"Retry-After": str(retry_after)}
-    )
 
 
 async def work_slots(request: Request) -> WorkSlots:

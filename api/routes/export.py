@@ -66,10 +66,14 @@ async def export(
     )
 
 
+def _checkins_and_today(db: DbSession, user: User) -> tuple[list, dt.date]:
+    rows = checkins.all_oldest_first(db, user.id)
+    return rows, checkins.today_for(user, rows[-1].local_date if rows else None)
+
+
 def build_export(db: DbSession, user: User, format: Format) -> Response:  # noqa: A002
     user_id = user.id
-    rows = checkins.all_oldest_first(db, user_id)
-    today = checkins.today_for(user, rows[-1].local_date if rows else None)
+    rows, today = _checkins_and_today(db, user)
     if format == "csv":
         return Response(
             checkins_csv(rows),
@@ -86,8 +90,7 @@ def build_export(db: DbSession, user: User, format: Format) -> Response:  # noqa
 def pdf_inputs(db: DbSession, user: User, settings: Settings) -> tuple[dt.date, tuple]:
     """Today, and what clinician_pdf draws: plain data, sent to a worker process."""
     user_id = user.id
-    rows = checkins.all_oldest_first(db, user_id)
-    today = checkins.today_for(user, rows[-1].local_date if rows else None)
+    rows, today = _checkins_and_today(db, user)
     titles = {t.id: t.title for t in ranking.load_catalogue(settings.techniques_file)}
     helped = sorted(
         (
@@ -124,8 +127,11 @@ def everything_json(db: DbSession, user_id: str, rows: list) -> str:
                 {"kind": e.kind, "created_at": e.created_at.isoformat()} for e in events
             ],
             "technique_feedback": [
-                {"technique_id": v.technique_id, "helped": v.helped,
-                 "created_at": v.created_at.isoformat()}
+                {
+                    "technique_id": v.technique_id,
+                    "helped": v.helped,
+                    "created_at": v.created_at.isoformat(),
+                }
                 for v in votes
             ],
         },

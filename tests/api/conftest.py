@@ -8,6 +8,7 @@ into the app's shared client; none of the API's own code is mocked.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -288,12 +289,19 @@ class FakeClock:
 
 
 @pytest.fixture
-def make_client(api_env: dict[str, str], rasa: FakeRasa) -> Iterator[Callable[..., TestClient]]:
+def start_app() -> Iterator[Callable[[Any], TestClient]]:
+    """Start an app's lifespan behind a TestClient; every one started is stopped at the end."""
+    with contextlib.ExitStack() as started:
+        yield lambda app: started.enter_context(TestClient(app))
+
+
+@pytest.fixture
+def make_client(
+    api_env: dict[str, str], rasa: FakeRasa, start_app: Callable[[Any], TestClient]
+) -> Callable[..., TestClient]:
     """Build the app from the environment (plus overrides) and start its lifespan."""
     from api.main import create_app
     from api.settings import Settings
-
-    opened: list[TestClient] = []
 
     def build(
         *, clock: FakeClock | None = None, behind_proxy: bool = False, **overrides: Any
@@ -307,14 +315,9 @@ def make_client(api_env: dict[str, str], rasa: FakeRasa) -> Iterator[Callable[..
             from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
             app = ProxyHeadersMiddleware(app, trusted_hosts="testclient")
-        client = TestClient(app)
-        client.__enter__()
-        opened.append(client)
-        return client
+        return start_app(app)
 
-    yield build
-    for client in opened:
-        client.__exit__(None, None, None)
+    return build
 
 
 @pytest.fixture
@@ -323,22 +326,17 @@ def client(make_client: Callable[..., TestClient]) -> TestClient:
 
 
 @pytest.fixture
-def make_internal(api_env: dict[str, str]) -> Iterator[Callable[..., TestClient]]:
+def make_internal(
+    api_env: dict[str, str], start_app: Callable[[Any], TestClient]
+) -> Callable[..., TestClient]:
     """Build the internal app from the same environment (plus overrides) and start it."""
     from api.main import create_internal_app
     from api.settings import Settings
 
-    opened: list[TestClient] = []
-
     def build(**overrides: Any) -> TestClient:
-        client = TestClient(create_internal_app(Settings(**overrides)))
-        client.__enter__()
-        opened.append(client)
-        return client
+        return start_app(create_internal_app(Settings(**overrides)))
 
-    yield build
-    for client in opened:
-        client.__exit__(None, None, None)
+    return build
 
 
 @pytest.fixture

@@ -206,7 +206,7 @@ def test_ipv6_addresses_in_one_64_share_a_budget_and_other_64s_do_not(make_clien
     ],
 )
 def test_an_address_is_limited_as_itself_or_its_ipv6_64(address, key):
-    from api.ratelimit import address_key
+    from api.client_address import address_key
 
     assert address_key(address) == key
 
