@@ -171,10 +171,11 @@ def _verdict(probabilities: np.ndarray, classes: list[str], none_index: int) -> 
 
 
 def out_of_fold(
-    examples: list[Example], matcher: SafetyMatcher, folds: int = FOLDS
+    examples: list[Example], cuts: list[SafetyMatch], folds: int = FOLDS
 ) -> list[Verdict]:
-    """Each example scored by a model trained on the other folds."""
-    texts = np.array([classifier_text(e.text, matcher) for e in examples], dtype=object)
+    """Each example (read as the classifier reads it: its cut text) scored by a model
+    trained on the other folds."""
+    texts = np.array([found.cut_text for found in cuts], dtype=object)
     labels = np.array([e.label for e in examples])
     # Labels rarer than the fold count are folded by kind for the split only.
     split_on = np.array([e.kind for e in examples])
@@ -244,13 +245,12 @@ def evaluate(
     return report
 
 
-def _acts(examples: list[Example], verdicts: list[Verdict], matcher: SafetyMatcher) -> list[bool]:
+def _acts(cuts: list[SafetyMatch], verdicts: list[Verdict]) -> list[bool]:
     """For each example, whether the net would act on the classifier's guess at all."""
-    acts = []
-    for e, v in zip(examples, verdicts, strict=True):
-        found = matcher.match(e.text)
-        acts.append(consulted(found) and acted_on(found, v) is not None)
-    return acts
+    return [
+        consulted(found) and acted_on(found, v) is not None
+        for found, v in zip(cuts, verdicts, strict=True)
+    ]
 
 
 def load_settings(path: Path = SETTINGS_PATH) -> dict[str, Any]:
@@ -262,8 +262,10 @@ def tune() -> dict[str, Any]:
     counted on the corpus's near misses; everyday messages are reported apart."""
     matcher = default_matcher()
     corpus, everyday = load_corpus(), everyday_examples()
-    verdicts = out_of_fold(corpus + everyday, matcher)
-    acts = _acts(corpus + everyday, verdicts, matcher)
+    # Each text cut once: what the classifier reads, and whether the net would hear it.
+    cuts = [matcher.cut(e.text) for e in corpus + everyday]
+    verdicts = out_of_fold(corpus + everyday, cuts)
+    acts = _acts(cuts, verdicts)
     split = len(corpus)
     near_miss = choose_thresholds(corpus, verdicts[:split], acts[:split])
     ordinary = choose_thresholds(everyday, verdicts[split:], acts[split:], EVERYDAY_BUDGET)
@@ -271,8 +273,9 @@ def tune() -> dict[str, Any]:
     # the corpus, never on them): wording nobody here wrote, so the bar that matters.
     development = development_near_misses()
     served = SafetyClassifier.train(matcher=matcher, thresholds={})
-    outside_verdicts = [served.verdict_cut(classifier_text(e.text, matcher)) for e in development]
-    outside_acts = _acts(development, outside_verdicts, matcher)
+    outside_cuts = [matcher.cut(e.text) for e in development]
+    outside_verdicts = [served.verdict_cut(found.cut_text) for found in outside_cuts]
+    outside_acts = _acts(outside_cuts, outside_verdicts)
     outside = choose_thresholds(development, outside_verdicts, outside_acts)
     thresholds = {
         name: max(near_miss[name], ordinary[name], outside[name]) for name in NEAR_MISS_BUDGET

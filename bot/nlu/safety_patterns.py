@@ -196,14 +196,24 @@ class SafetyMatcher:
         form = match_form(normalise(text or "", self.corrections))
         return self._cut(self._cut(form, CRISIS, []), RED_FLAG, [])
 
-    def match(self, text: str) -> SafetyMatch:
+    def cut(self, text: str) -> SafetyMatch:
+        """What the exclusions cut out of `text` (cut_text, idioms, cut_scopes), without
+        searching any rule: what decides whether and how the classifier is heard."""
+        return self._cut_variants(text)[0]
+
+    def _cut_variants(self, text: str) -> tuple[SafetyMatch, list[str], list[str], list[_Rule]]:
         forms = [match_form(v) for v in variants(text or "", self.corrections)]
         result = SafetyMatch(normalised=forms[0] if forms else "")
         seen: list[_Rule] = []
         crisis_forms = [self._cut(f, CRISIS, seen) for f in forms]
         red_forms = [self._cut(f, RED_FLAG, seen) for f in forms]
         result.cut_text = self._cut(crisis_forms[0], RED_FLAG, []) if forms else ""
+        result.idioms = sorted({r.id for r in seen})
+        result.cut_scopes = {r.scope for r in seen}
+        return result, crisis_forms, red_forms, seen
 
+    def match(self, text: str) -> SafetyMatch:
+        result, crisis_forms, red_forms, seen = self._cut_variants(text)
         for kind in KINDS:
             searched = red_forms if kind == RED_FLAG else crisis_forms
             rule = next((r for r in self.rules[kind] if any(r.search(f) for f in searched)), None)
@@ -212,8 +222,6 @@ class SafetyMatcher:
                 result.category = rule.category if kind == RED_FLAG else None
                 break
 
-        result.idioms = sorted({r.id for r in seen})
-        result.cut_scopes = {r.scope for r in seen}
         result.concern = [r.id for r in self.concern if any(r.search(f) for f in crisis_forms)]
         result.concern += sorted({r.id for r in seen if r.ask})
         result.light_check = result.kind is None and (
