@@ -7,8 +7,8 @@ the language gate and the safety net included), as a first message would.
 
 Reports intent accuracy and macro-F1 over the set's intents, the per-intent table, the
 commonest confusions, and for `learn` questions the topic the ResponseSelector picked
-(tests/nlu_blind/blind_learn_topics_v1.yml). A message whose text is already in the
-training data is left out and counted. Writes bench/results/nlu_blind.md.
+(tests/nlu_blind/blind_learn_topics_v1.yml). None of its messages is in the training data
+(tests/test_blind_sets.py). Writes bench/results/nlu_blind.md.
 
 Usage: python -m bench.nlu_blind [--model MODEL]
 """
@@ -17,55 +17,24 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import re
 import sys
 from collections import Counter
 from pathlib import Path
 
-import yaml
-
 from bench.learn_unseen import evaluate, load_agent
+from tests.support.blind_sets import NLU_BLIND, nlu_blind_examples
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results" / "nlu_blind.md"
-BLIND = ROOT / "tests" / "nlu_blind" / "blind_nlu_v1.yml"
-TOPICS = ROOT / "tests" / "nlu_blind" / "blind_learn_topics_v1.yml"
 # Answered as the glossary, which Cadence also means for a question about a condition.
 GLOSSARY = "define_term"
-
-
-def key(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z ]", "", text.lower()).split())
-
-
-def blind_examples() -> list[tuple[str, str]]:
-    """(intent, text) pairs; a learn question's intent is learn/<topic>."""
-    topics = {
-        item["text"]: item["topic"]
-        for item in yaml.safe_load(TOPICS.read_text("utf-8"))["learn_topics"]
-    }
-    pairs = []
-    for block in yaml.safe_load(BLIND.read_text("utf-8"))["nlu"]:
-        for line in block["examples"].splitlines():
-            text = line.strip()[2:].strip() if line.strip().startswith("- ") else ""
-            if text:
-                intent = block["intent"]
-                pairs.append((f"learn/{topics[text]}" if intent == "learn" else intent, text))
-    return pairs
-
-
-def trained_texts() -> set[str]:
-    from rasa.shared.nlu.training_data.loading import load_data
-
-    data = load_data(str(ROOT / "data" / "nlu"))
-    return {key(message.get("text")) for message in data.intent_examples}
 
 
 def f1(tp: int, fp: int, fn: int) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
-def report(rows: list[dict], left_out: int, model: Path) -> str:
+def report(rows: list[dict], model: Path) -> str:
     for row in rows:
         row["want"] = row["topic"].split("/", 1)[0]
     intents = sorted({r["want"] for r in rows})
@@ -88,8 +57,8 @@ def report(rows: list[dict], left_out: int, model: Path) -> str:
     lines = [
         f"# Blind NLU set — {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
         "",
-        f"Set: {BLIND.relative_to(ROOT)} ({n} messages scored; {left_out} left out because "
-        f"their text is in the training data). Model: {model.name}, served pipeline.",
+        f"Set: {NLU_BLIND.relative_to(ROOT)} ({n} messages, none in the training data). "
+        f"Model: {model.name}, served pipeline.",
         "",
         f"Intent accuracy **{right / n:.3f}** ({right}/{n}), macro-F1 **"
         f"{sum(scores) / len(scores):.3f}** over {len(intents)} intents.",
@@ -125,10 +94,7 @@ def main() -> int:
         parser.error("no model in models/: run `make train` first, or pass --model")
     model = (args.model or models[-1]).resolve()
     agent = load_agent(model)  # first: it sets TensorFlow's options before Rasa loads it
-    seen = trained_texts()
-    pairs = blind_examples()
-    unseen = [(intent, text) for intent, text in pairs if key(text) not in seen]
-    text = report(evaluate(agent, unseen), len(pairs) - len(unseen), model)
+    text = report(evaluate(agent, nlu_blind_examples()), model)
     OUT.write_text(text, encoding="utf-8")
     print(text)
     return 0

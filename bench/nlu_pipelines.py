@@ -2,8 +2,8 @@
 
 The choice of intent classifier and of the fallback thresholds is made on cross-validated
 predictions over data/nlu (5 stratified folds) and on the held-out development set
-tests/test_nlu.yml; the blind set tests/nlu_blind/ (its messages not in the training data)
-is reported, never used to choose. Two classifiers:
+tests/test_nlu.yml; the blind set tests/nlu_blind/ (none of its messages in the training
+data) is reported, never used to choose. Two classifiers:
 
 * DIET as it was served (its figures from `python -m bench.nlu_eval` and
   `python -m bench.nlu_blind` on a model trained with DIET's intent head; given here);
@@ -25,7 +25,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from bench.nlu_blind import blind_examples, key
+from tests.support.blind_sets import nlu_blind_examples
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results" / "nlu_pipelines.md"
@@ -47,8 +47,7 @@ def main() -> int:
 
     texts, labels = intent_data(ROOT / "data" / "nlu")
     dev_texts, dev_labels = intent_data(ROOT / "tests" / "test_nlu.yml")
-    seen = {key(text) for text in texts}
-    blind = [(i.split("/", 1)[0], t) for i, t in blind_examples() if key(t) not in seen]
+    blind = [(intent.split("/", 1)[0], text) for intent, text in nlu_blind_examples()]
     blind_labels = [intent for intent, _ in blind]
     blind_texts = [text for _, text in blind]
     folds = StratifiedKFold(FOLDS, shuffle=True, random_state=SEED)
@@ -57,14 +56,15 @@ def main() -> int:
         f"# Intent classifiers compared — {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
         "",
         f"Training data: data/nlu ({len(texts)} intent examples). Development: tests/test_nlu.yml "
-        f"({len(dev_texts)}). Blind: tests/nlu_blind/blind_nlu_v1.yml ({len(blind)} messages "
-        "not in the training data; reported, not used to choose).",
+        f"({len(dev_texts)}). Blind: tests/nlu_blind/blind_nlu_v1.yml ({len(blind)} messages, "
+        "none in the training data; reported, not used to choose).",
         "",
         "Raw top-1 intent, before the fallback:",
         "",
         "| classifier | CV accuracy | CV macro-F1 | dev accuracy | dev macro-F1 | blind accuracy |",
         "|---|---|---|---|---|---|",
-        "| DIET (served until 2026-12-02; CV from issue #20) | 0.765 | — | 0.964 | 0.946 | 0.739 |",
+        "| DIET (served until 2026-12-02: model 20261202-134032; CV from issue #20) "
+        "| 0.765 | — | 0.964 | 0.946 | 0.738 |",
     ]
     served_probabilities = None
     for c in C_VALUES:

@@ -105,18 +105,25 @@ def by_kind(examples: list[Example], kind: str) -> list[Example]:
     return [e for e in examples if e.kind == kind]
 
 
-def everyday_examples(directory: Path | None = None) -> list[Example]:
-    """What people ordinarily say to Cadence (the NLU examples of every other intent), as
-    examples of no risk: without them the classifier has only near misses for "none" and
-    reads "I want to do a check-in" like "I want to ..." of a crisis."""
+def nlu_examples(directory: Path | None = None) -> list[tuple[str, str]]:
+    """(intent, text) of every NLU training example in data/nlu/, entity markup removed."""
     examples = []
     for path in sorted(Path(directory or NLU_DIR).glob("*.yml")):
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
             intent = block.get("intent")
-            if not intent or intent in SAFETY_NLU_INTENTS:
-                continue
-            for line in str(block.get("examples") or "").splitlines():
+            for line in str(block.get("examples") or "").splitlines() if intent else []:
                 text = line.strip().removeprefix("- ").strip()
                 if text:
-                    examples.append(Example(_ANNOTATION.sub(lambda m: m[1] or m[2], text), NONE))
+                    examples.append((intent, _ANNOTATION.sub(lambda m: m[1] or m[2], text)))
     return examples
+
+
+def everyday_examples(directory: Path | None = None) -> list[Example]:
+    """What people ordinarily say to Cadence (the NLU examples of every other intent), as
+    examples of no risk: without them the classifier has only near misses for "none" and
+    reads "I want to do a check-in" like "I want to ..." of a crisis."""
+    return [
+        Example(text, NONE)
+        for intent, text in nlu_examples(directory)
+        if intent not in SAFETY_NLU_INTENTS
+    ]
