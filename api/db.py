@@ -6,14 +6,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, Concatenate, ParamSpec, TypeVar
+from typing import Annotated, Any, Concatenate, ParamSpec, TypeVar
 
 import tenacity
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Select, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -187,3 +187,12 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(get_session)]
+
+
+def scalars_in_batches(db: Session, query: Select[Any], batch_rows: int) -> Iterator[Sequence[Any]]:
+    """The query's rows `batch_rows` at a time, for work that can go a batch at a time (an
+    export): the database sends them as they are read (a server-side cursor on PostgreSQL)
+    and a batch is forgotten once the next is read, so memory holds one batch however many
+    rows there are. `db` must stay open until the last batch (a request's DbSession closes
+    after its streamed response is sent)."""
+    yield from db.scalars(query.execution_options(yield_per=batch_rows)).partitions()

@@ -99,6 +99,9 @@ class Checkin(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "idempotency_key", name="uq_checkins_user_id_idempotency_key"),
         Index("ix_checkins_user_id_created_at", "user_id", "created_at"),
+        # Insights read a user's last days and count their days (services/checkins.py):
+        # a range of this index, however long the history.
+        Index("ix_checkins_user_id_local_date", "user_id", "local_date"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

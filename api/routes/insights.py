@@ -7,7 +7,7 @@ from api.models import User
 from api.ratelimit import limit_insights
 from api.schemas import ErrorOut, InsightsOut
 from api.security import CurrentUser
-from api.services import checkins, insights, weekly
+from api.services import user_insights, weekly
 from api.workslots import heavy_work_slot
 
 router = APIRouter(
@@ -18,9 +18,7 @@ router = APIRouter(
 
 
 def insights_for(db: DbSession, user: User) -> InsightsOut:
-    rows = checkins.all_oldest_first(db, user.id)
-    today = checkins.today_for(user, rows[-1].local_date if rows else None)
-    out = InsightsOut.model_validate(insights.summarise(rows, today))
+    out = InsightsOut.model_validate(user_insights.summary_for(db, user).payload)
     out.peg = weekly.peg_course(weekly.all_oldest_first(db, user.id))
     return out
 

@@ -4,21 +4,66 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Iterator, Sequence
 
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from api.db import retry_when_busy
 from api.models import Checkin, User, utcnow
 from api.schemas import CheckinIn
-from api.services import idempotent, in_time_order
+from api.services import idempotent, in_time_order, insights
+
+# Check-ins an export reads and writes at a time (see in_time_order.oldest_first_in_batches):
+# enough to make a round trip per batch cheap, few enough that a history of any length
+# costs the memory of one batch.
+EXPORT_BATCH_ROWS = 500
 
 
 def newest_first(db: Session, user_id: str, limit: int) -> list[Checkin]:
     return in_time_order.newest_first(db, Checkin, user_id, limit)
 
 
-def all_oldest_first(db: Session, user_id: str) -> list[Checkin]:
-    return in_time_order.oldest_first(db, Checkin, user_id)
+def all_in_batches(db: Session, user_id: str) -> Iterator[Sequence[Checkin]]:
+    """Every check-in, oldest first, EXPORT_BATCH_ROWS at a time."""
+    return in_time_order.oldest_first_in_batches(db, Checkin, user_id, EXPORT_BATCH_ROWS)
+
+
+def for_insights(db: Session, user_id: str, today: dt.date) -> list[Checkin]:
+    """The check-ins insights read: those of the insights.HISTORY_DAYS local days ending
+    `today`, oldest first. Nothing older changes the insights but the all-time figures,
+    which days_with_data counts in the database."""
+    first = today - dt.timedelta(days=insights.HISTORY_DAYS - 1)
+    query = (
+        select(Checkin)
+        .where(Checkin.user_id == user_id, Checkin.local_date.between(first, today))
+        .order_by(Checkin.created_at, Checkin.id)
+    )
+    return list(db.scalars(query))
+
+
+def days_with_data(db: Session, user_id: str, today: dt.date) -> insights.DaysWithData:
+    """How many days up to `today` have check-ins, the first and the latest: SQL aggregates
+    over the (user_id, local_date) index, not rows."""
+    count, first, latest = db.execute(
+        select(
+            func.count(distinct(Checkin.local_date)),
+            func.min(Checkin.local_date),
+            func.max(Checkin.local_date),
+        ).where(Checkin.user_id == user_id, Checkin.local_date <= today)
+    ).one()
+    return insights.DaysWithData(count, first, latest)
+
+
+def today_for_user(db: Session, user: User) -> dt.date:
+    """today_for the user, with their newest check-in's day read from the database."""
+    newest = db.scalar(
+        select(Checkin.local_date)
+        .where(Checkin.user_id == user.id)
+        .order_by(Checkin.created_at.desc(), Checkin.id.desc())
+        .limit(1)
+    )
+    return today_for(user, newest)
 
 
 def _amend_note(db: Session, row: Checkin, body: CheckinIn) -> Checkin:

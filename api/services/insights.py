@@ -22,6 +22,17 @@ BASELINE_WINDOW_DAYS = 14
 MIN_BASELINE_DAYS = 5
 FLARE_MARGIN = 2.0
 FLARE_LOOKBACK_DAYS = 30
+# The averages, trends and best and worst days look at the last week and month.
+WEEK_DAYS = 7
+MONTH_DAYS = 30
+# The most calendar days (today included) any figure looks back over: the patterns' 90
+# days, and each of the 30 reported flare days with the 14-day baseline before it. Older
+# check-ins change nothing in the payload but the all-time day count and latest day
+# (DaysWithData), so the API loads only this many days of rows (checkins.for_insights):
+# a person with years of check-ins costs what one with three months does.
+HISTORY_DAYS = max(
+    CORRELATION_WINDOW_DAYS, MONTH_DAYS, FLARE_LOOKBACK_DAYS + BASELINE_WINDOW_DAYS
+)
 CAVEAT = "pattern, not proof"
 FLARE_SUGGESTION = (
     "This looks like a flare: higher than your usual. It may help to use your flare plan: "
@@ -36,6 +47,24 @@ class CheckinLike(Protocol):
     fatigue: int
     sleep_quality: int
     stress: int
+
+
+@dataclass(frozen=True)
+class DaysWithData:
+    """The all-time figures of the payload, for a history longer than HISTORY_DAYS: days
+    with check-ins up to today, the first and the latest of them. The database counts
+    them (checkins.days_with_data) instead of sending every row."""
+
+    count: int
+    first: dt.date | None
+    latest: dt.date | None
+
+    @classmethod
+    def of(cls, days: Sequence[Day]) -> DaysWithData:
+        """From daily_means() output that holds the whole history."""
+        if not days:
+            return cls(0, None, None)
+        return cls(len(days), days[0].date, days[-1].date)
 
 
 @dataclass(frozen=True)
@@ -215,7 +244,7 @@ def _rounded(value: float | None, digits: int) -> float | None:
 
 
 def measure_summary(days: Sequence[Day], today: dt.date, measure: str) -> dict[str, Any]:
-    last7, last30 = window(days, today, 7), window(days, today, 30)
+    last7, last30 = window(days, today, WEEK_DAYS), window(days, today, MONTH_DAYS)
     return {
         "avg_7d": _rounded(statistics.fmean(d.value(measure) for d in last7), 1) if last7 else None,
         "avg_30d": (
@@ -244,16 +273,23 @@ def best_and_worst(days: Sequence[Day]) -> tuple[dict[str, Any] | None, dict[str
     return _day_out(best), _day_out(worst)
 
 
-def summarise(checkins: Iterable[CheckinLike], today: dt.date) -> dict[str, Any]:
-    """The whole insights payload for `GET /api/v1/me/insights`."""
+def summarise(
+    checkins: Iterable[CheckinLike], today: dt.date, history: DaysWithData | None = None
+) -> dict[str, Any]:
+    """The whole insights payload for `GET /api/v1/me/insights`.
+
+    `checkins` must hold at least the HISTORY_DAYS days ending `today`; `history` gives the
+    all-time figures when they hold no more (without it, they are counted from `checkins`).
+    """
     days = [d for d in daily_means(checkins) if d.date <= today]
-    last30 = window(days, today, 30)
+    history = history or DaysWithData.of(days)
+    last30 = window(days, today, MONTH_DAYS)
     best, worst = best_and_worst(last30)
     recent_flares = flares(days, today)
-    latest = days[-1].date if days else None
+    latest = history.latest
     return {
         "as_of": today,
-        "n_days": len(days),
+        "n_days": history.count,
         "latest_local_date": latest,
         "measures": {m: measure_summary(days, today, m) for m in MEASURES},
         "best_day": best,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from api.schemas import PegOut
-from api.services.insights import Day
+from api.services.insights import CORRELATION_WINDOW_DAYS, HISTORY_DAYS, Day, DaysWithData
 
 MEASURE_LABELS = {
     "pain": "Pain (0 none - 10 worst)",
@@ -30,7 +30,10 @@ PATTERN_LABELS = {
     "sleep_next_day_pain": "Sleep → next-day pain",
     "sleep_next_day_fatigue": "Sleep → next-day fatigue",
 }
-CHART_DAYS = 90
+# The period the page reports on, and all of the check-ins it reads: the insights' days
+# (insights.HISTORY_DAYS: the patterns' 90 days). Earlier days appear only as the count of
+# days with data and the date of the first.
+CHART_DAYS = HISTORY_DAYS
 # The footer block starts this far above the page's bottom edge; the body must end at
 # least FOOTER_GAP_MM above it.
 FOOTER_MM = 18
@@ -119,9 +122,12 @@ def clinician_pdf(
     helped: Sequence[tuple[str, int, int]],
     today: dt.date,
     peg: PegOut | None = None,
+    history: DaysWithData | None = None,
 ) -> bytes:
-    """`summary` is insights.summarise(); `helped` is (title, helped, tried) per technique,
-    most helpful first; `peg` is the weekly PEG course (weekly.peg_course).
+    """`summary` is insights.summarise(); `days` its daily means, at least the last
+    CHART_DAYS of them; `helped` is (title, helped, tried) per technique, most helpful
+    first; `peg` is the weekly PEG course (weekly.peg_course); `history` the all-time days
+    with data (counted from `days` without it).
 
     The promise is one page, so automatic page breaks are off and the fit is measured
     instead: the sections below the chart are measured before they are drawn, and if they
@@ -131,7 +137,7 @@ def clinician_pdf(
     over the footer or spill onto a second page.
     """
     pdf = _page()
-    _summary_top(pdf, summary, days, today)
+    _summary_top(pdf, summary, days, today, history or DaysWithData.of(days))
     bottom = pdf.h - FOOTER_MM - FOOTER_GAP_MM
     for max_flares, max_techniques in ROW_LIMITS:
         blocks = _listings(pdf, summary, helped, peg, max_flares, max_techniques)
@@ -202,7 +208,7 @@ def _footer(pdf: Any) -> None:
 
 
 def _summary_top(
-    pdf: Any, summary: dict[str, Any], days: Sequence[Day], today: dt.date
+    pdf: Any, summary: dict[str, Any], days: Sequence[Day], today: dt.date, history: DaysWithData
 ) -> None:
     """Title, period, averages table and chart: the same size whatever the history."""
     from fpdf.enums import XPos, YPos
@@ -210,11 +216,14 @@ def _summary_top(
     width = pdf.epw
     pdf.set_font("DejaVu", "B", 16)
     pdf.cell(width, 9, "Cadence check-in summary", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    first = days[0].date.isoformat() if days else "-"
+    first = history.first.isoformat() if history.first else "-"
+    period_start = today - dt.timedelta(days=CHART_DAYS - 1)
     _draw(pdf, ("line",
                 f"Prepared {today.isoformat()} for a clinician. Self-reported daily check-ins "
-                f"from {first} to {today.isoformat()} ({summary['n_days']} days with data). "
-                "Scores are 0-10. This is a self-management record, not a diagnosis."))
+                f"from {first} to {today.isoformat()} ({summary['n_days']} days with data); "
+                f"this page covers the last {CHART_DAYS} days, {period_start.isoformat()} to "
+                f"{today.isoformat()}. Scores are 0-10. This is a self-management record, "
+                "not a diagnosis."))
 
     _draw(pdf, ("heading", "Averages and trends"))
     columns = [
@@ -288,7 +297,8 @@ def _listings(
                            f"{peg.change_pct:+.0f}%. A 30% drop is considered meaningful "
                            "(Krebs et al., 2009)."))
 
-    blocks.append(("heading", "Patterns (pattern, not proof)"))
+    patterns = f"Patterns (last {CORRELATION_WINDOW_DAYS} days; pattern, not proof)"
+    blocks.append(("heading", patterns))
     for key, label in PATTERN_LABELS.items():
         result = summary["correlations"][key]
         r = f"r = {result['r']:+.2f}, " if result["r"] is not None else ""

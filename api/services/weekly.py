@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,7 +13,7 @@ from api.db import retry_when_busy
 from api.models import Checkin, User, WeeklyCheck
 from api.schemas import PegOut, PegScore, WeeklyCheckIn, WeeklyCheckOut
 from api.services import idempotent, in_time_order
-from api.services.checkins import answered_at, local_date
+from api.services.checkins import EXPORT_BATCH_ROWS, answered_at, local_date
 
 PEG_PAIN_WINDOW_DAYS = 7
 # Krebs 2009: a 30% reduction in the PEG score is a clinically meaningful improvement.
@@ -26,6 +26,11 @@ def newest_first(db: Session, user_id: str, limit: int) -> list[WeeklyCheck]:
 
 def all_oldest_first(db: Session, user_id: str) -> list[WeeklyCheck]:
     return in_time_order.oldest_first(db, WeeklyCheck, user_id)
+
+
+def all_in_batches(db: Session, user_id: str) -> Iterator[Sequence[WeeklyCheck]]:
+    """Every weekly check, oldest first, a batch at a time (for the export)."""
+    return in_time_order.oldest_first_in_batches(db, WeeklyCheck, user_id, EXPORT_BATCH_ROWS)
 
 
 def weekly_pain(db: Session, user_id: str, today: dt.date) -> float | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -12,6 +13,7 @@ from rasa.core.tracker_store import SQLTrackerStore, TrackerStore  # noqa: E402
 from rasa.shared.core.domain import Domain  # noqa: E402
 from rasa.shared.core.events import (  # noqa: E402
     ActionExecuted,
+    ActiveLoop,
     BotUttered,
     Event,
     SessionStarted,
@@ -143,3 +145,120 @@ def test_endpoints_yml_gives_rasa_this_store_on_the_configured_database(tmp_path
     store = TrackerStore.create(config, DOMAIN)
     assert isinstance(store, CadenceTrackerStore)
     assert store.engine.url.database == f"{tmp_path}/tracker.db"
+
+
+# --- a session's length is capped ---------------------------------------------------------
+
+FORM_DOMAIN = Domain.from_dict(
+    {
+        "intents": ["greet", "start_checkin", "inform", "nlu_fallback"],
+        "slots": {
+            "pem": {"type": "bool", "mappings": [{"type": "custom"}]},
+            "pain": {"type": "float", "mappings": [{"type": "custom"}]},
+            "fatigue": {"type": "float", "mappings": [{"type": "custom"}]},
+        },
+        "forms": {"checkin_form": {"required_slots": ["pain", "fatigue"]}},
+        "responses": {"utter_greet": [{"text": "hello"}], "utter_thanks": [{"text": "thanks"}]},
+        "actions": ["action_answer_learn"],
+    }
+)
+
+
+def _user(text: str, intent: str) -> UserUttered:
+    return UserUttered(text, {"name": intent, "confidence": 0.9})
+
+
+def _bot(text: str, action: str) -> list[Event]:
+    return [ActionExecuted(action), BotUttered(text, metadata={"utter_action": action})]
+
+
+def _turn(number: int) -> list[Event]:
+    """Turn `number` of a conversation that never pauses: a greeting, then a check-in form
+    that takes a few wrong answers, then the form's end; made when the turn comes, as Rasa
+    makes a turn's events after loading the tracker."""
+    listen = ActionExecuted("action_listen")
+    step = number % 8
+    if step == 0:
+        return [_user("hi", "greet"), *_bot("hello", "utter_greet"), listen]
+    if step == 1:
+        return [_user("check in", "start_checkin"), ActionExecuted("checkin_form"),
+                ActiveLoop("checkin_form"), SlotSet("requested_slot", "pain"),
+                BotUttered("Pain?"), listen]
+    if step in (2, 3, 4, 5):  # not an answer: the form asks again
+        return [_user(f"what {number}", "nlu_fallback"), ActionExecuted("checkin_form"),
+                BotUttered("Pain?"), listen]
+    if step == 6:
+        return [_user(str(number % 10), "inform"), SlotSet("pain", number % 10),
+                ActionExecuted("checkin_form"), SlotSet("requested_slot", "fatigue"),
+                BotUttered("Fatigue?"), listen]
+    return [_user("4", "inform"), SlotSet("fatigue", 4), ActionExecuted("checkin_form"),
+            ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("pem", number % 3 == 0),
+            *_bot("thanks", "utter_thanks"), listen]
+
+
+def _what_the_next_turn_sees(tracker: DialogueStateTracker) -> dict:
+    loop = tracker.active_loop
+    return {
+        "slots": tracker.current_slot_values(),
+        "form": loop and (loop.name, loop.rejected, loop.is_interrupted),
+        "latest_message": (tracker.latest_message.text, tracker.latest_message.intent),
+        "latest_bot_utterance": (tracker.latest_bot_utterance.text,
+                                 tracker.latest_bot_utterance.metadata),
+        "latest_action": tracker.latest_action,
+        # What the dialogue policies read (Memoization remembers the last 4 states).
+        "recent_states": tracker.past_states(FORM_DOMAIN)[-5:],
+    }
+
+
+def test_a_session_that_never_pauses_goes_on_in_new_ones_each_turn_loading_a_bounded_number(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr("bot.tracker_store.MAX_SESSION_EVENTS", 120)
+    store = CadenceTrackerStore(FORM_DOMAIN, dialect="sqlite", db=str(tmp_path / "long.db"))
+    reference = CadenceTrackerStore(FORM_DOMAIN, dialect="sqlite",
+                                    db=str(tmp_path / "long.db"))  # reads without the cap
+    loaded: list[int] = []
+    continued_mid_form = continued = 0
+    tracker = DialogueStateTracker("someone", FORM_DOMAIN.slots)
+    tracker.update(ActionExecuted("action_listen"))
+    run(store.save(tracker))
+    for number in range(400):
+        with monkeypatch.context() as uncapped:
+            uncapped.setattr("bot.tracker_store.MAX_SESSION_EVENTS", 10**9)
+            before = run(reference.retrieve("someone"))
+        tracker = run(store.retrieve("someone"))
+        loaded.append(len(tracker.events))
+        if len(tracker.events) > len(before.events):
+            # Went on in a new session: the next turn sees the same conversation.
+            continued += 1
+            continued_mid_form += before.active_loop_name is not None
+            assert _what_the_next_turn_sees(tracker) == _what_the_next_turn_sees(before)
+        for event in _turn(number):
+            tracker.update(event)
+        run(store.save(tracker))
+
+    assert max(loaded) <= 120 + 80  # the cap, and the continuing session's start
+    assert continued >= 30 and continued_mid_form >= 15
+    # Each session after the first begins with Rasa's session start.
+    everything = run(store.retrieve_full_tracker("someone"))
+    starts = [i for i, e in enumerate(everything.events) if isinstance(e, SessionStarted)]
+    assert len(starts) == continued
+    assert all(everything.events[i - 1] == ActionExecuted("action_session_start")
+               for i in starts)
+
+
+def test_a_long_session_after_twelve_idle_hours_is_left_to_rasas_own_session_start(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr("bot.tracker_store.MAX_SESSION_EVENTS", 10)
+    store = CadenceTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "idle.db"))
+    tracker = DialogueStateTracker("someone", DOMAIN.slots)
+    assert DOMAIN.session_config.session_expiration_time < 13 * 60
+    long_ago = time.time() - 13 * 3600
+    for n in range(6):
+        tracker.update(UserUttered(f"message {n}", timestamp=long_ago))
+        tracker.update(ActionExecuted("action_listen", timestamp=long_ago))
+    run(store.save(tracker))
+    loaded = run(store.retrieve("someone"))
+    assert not any(isinstance(e, SessionStarted) for e in loaded.events)
+    assert len(loaded.events) == 12
