@@ -1,6 +1,7 @@
 """Fallback that does not loop: after two misunderstandings in a row, offer a menu. A
 message in another language (as the NLU's LanguageGate found) is told that Cadence
-speaks English only.
+speaks English only; a message with no words ("🙂", as the WordlessGate found) gets a
+friendly nudge.
 
 Inside a safety conversation nothing falls to "say it another way": the reply goes to
 the safety follow-up, which answers whatever the last safety question was.
@@ -12,6 +13,7 @@ from rasa_sdk import Action, Tracker
 
 from actions.safety import ActionSafetyFollowup, last_reply
 from bot.nlu.language import LANGUAGE_ATTRIBUTE, OTHER_LANGUAGE
+from bot.nlu.wordless import WORDLESS_ATTRIBUTE
 
 MISUNDERSTOOD = {"nlu_fallback", "out_of_scope"}
 # The safety conversation's own replies: a typed reply right after one stays in it.
@@ -57,6 +59,8 @@ class ActionFallback(Action):
             return await ActionSafetyFollowup().run(dispatcher, tracker, domain)
         if tracker.latest_message.get(LANGUAGE_ATTRIBUTE) == OTHER_LANGUAGE:
             dispatcher.utter_message(response="utter_english_only")
+        elif tracker.latest_message.get(WORDLESS_ATTRIBUTE):
+            dispatcher.utter_message(response="utter_wordless_nudge")
         elif misunderstandings_in_a_row(tracker) >= 2:
             dispatcher.utter_message(response="utter_topic_menu")
         elif tracker.latest_message.get("intent", {}).get("name") == "out_of_scope":

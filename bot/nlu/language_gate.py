@@ -12,32 +12,18 @@ and still overrides it.
 # ruff: noqa: UP006, UP035
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.language import LANGUAGE_ATTRIBUTE, OTHER_LANGUAGE, looks_non_english
-
-NOT_UNDERSTOOD = "nlu_fallback"
+from bot.nlu.message_gate import NOT_UNDERSTOOD, MessageGate
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class LanguageGate(GraphComponent):
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LanguageGate:
-        return cls()
-
+class LanguageGate(MessageGate):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
@@ -50,6 +36,3 @@ class LanguageGate(GraphComponent):
             )
             message.set(LANGUAGE_ATTRIBUTE, OTHER_LANGUAGE, add_to_output=True)
         return messages
-
-    def process_training_data(self, training_data: Any) -> Any:
-        return training_data

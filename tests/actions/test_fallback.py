@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import ActionFallback
 from bot.nlu.language import LANGUAGE_ATTRIBUTE, OTHER_LANGUAGE
+from bot.nlu.wordless import WORDLESS_ATTRIBUTE
 
 
 def tracker_with_intents(*intents: str) -> Tracker:
@@ -212,3 +213,12 @@ async def test_a_message_in_another_language_is_told_cadence_speaks_english_only
     dispatcher = CollectingDispatcher()
     await ActionFallback().run(dispatcher, tracker, {})
     assert dispatcher.messages[0]["response"] == "utter_english_only"
+
+
+async def test_an_emoji_alone_gets_a_friendly_nudge_with_next_steps():
+    tracker = tracker_with_intents("nlu_fallback")
+    tracker.latest_message["text"] = "🙂"
+    tracker.latest_message[WORDLESS_ATTRIBUTE] = True  # what WordlessGate leaves
+    dispatcher = CollectingDispatcher()
+    await ActionFallback().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["response"] == "utter_wordless_nudge"

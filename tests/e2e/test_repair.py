@@ -14,3 +14,17 @@ def test_i_am_so_tired_is_believed_and_offered_a_next_step(chat):
     assert "didn't quite get that" not in text and "Are you OK" not in text, chat.last
     payloads = [b["payload"] for m in chat.last for b in m.get("buttons") or []]
     assert "/start_checkin" in payloads and "/ask_technique" in payloads, chat.last
+
+
+def test_an_emoji_alone_gets_a_friendly_nudge_not_an_error(chat):
+    chat.say("🙂")
+    text = chat.text()
+    assert "can't do that right now" not in text and "didn't quite get that" not in text, chat.last
+    payloads = [b["payload"] for m in chat.last for b in m.get("buttons") or []]
+    assert "/start_checkin" in payloads, chat.last
+
+
+def test_a_thumbs_up_when_nothing_was_asked_still_gets_a_way_on(chat):
+    chat.say("👍")
+    assert "can't do that right now" not in chat.text(), chat.last
+    assert any(m.get("buttons") for m in chat.last), chat.last
