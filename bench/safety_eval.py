@@ -34,13 +34,18 @@ from tests.support.stack import ChatClient, Stack
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results" / "safety_eval.md"
-BLIND_USED = ROOT / "tests" / "safety_blind" / "blind_set.yml"
-BLIND_V2_USED = ROOT / "tests" / "safety_blind" / "blind_set_v2.yml"
-BLIND_V3_USED = ROOT / "tests" / "safety_blind" / "blind_set_v3.yml"
-BLIND_V4_USED = ROOT / "tests" / "safety_blind" / "blind_set_v4.yml"
-BLIND = ROOT / "tests" / "safety_blind" / "blind_set_v5.yml"
-DEVELOPMENT = DEVELOPMENT_DIR / "external_dev.yml"
-DEVELOPMENT_2 = DEVELOPMENT_DIR / "external_dev_2.yml"
+BLIND_DIR = ROOT / "tests" / "safety_blind"
+# The outside authors' sets, in the report's order: (heading, file). The blind set first;
+# a set whose misses were read to write patterns is "used".
+OUTSIDE_SETS = (
+    ("Blind set v5", BLIND_DIR / "blind_set_v5.yml"),
+    ("Blind set v4, used", BLIND_DIR / "blind_set_v4.yml"),
+    ("Blind set v3, used", BLIND_DIR / "blind_set_v3.yml"),
+    ("Blind set v2, used", BLIND_DIR / "blind_set_v2.yml"),
+    ("Development set", DEVELOPMENT_DIR / "external_dev.yml"),
+    ("Development set 2", DEVELOPMENT_DIR / "external_dev_2.yml"),
+    ("Blind set v1, used", BLIND_DIR / "blind_set.yml"),
+)
 
 
 def run(stack: Stack, examples: list[Example]) -> list[tuple[Example, str, str | None]]:
@@ -112,28 +117,11 @@ def main() -> int:
     stack = Stack().start()
     try:
         sections = []
-        for name, examples in (
-            ("Blind set v5 (tests/safety_blind/blind_set_v5.yml)", load_outside_set(BLIND)),
-            (
-                "Blind set v4, used (tests/safety_blind/blind_set_v4.yml)",
-                load_outside_set(BLIND_V4_USED),
-            ),
-            (
-                "Blind set v3, used (tests/safety_blind/blind_set_v3.yml)",
-                load_outside_set(BLIND_V3_USED),
-            ),
-            (
-                "Blind set v2, used (tests/safety_blind/blind_set_v2.yml)",
-                load_outside_set(BLIND_V2_USED),
-            ),
-            ("Development set (tests/safety_dev/external_dev.yml)", load_outside_set(DEVELOPMENT)),
-            (
-                "Development set 2 (tests/safety_dev/external_dev_2.yml)",
-                load_outside_set(DEVELOPMENT_2),
-            ),
-            ("Blind set v1, used (tests/safety_blind/blind_set.yml)", load_outside_set(BLIND_USED)),
-            ("Corpus", load_corpus()),
-        ):
+        outside = [
+            (f"{heading} ({path.relative_to(ROOT)})", load_outside_set(path))
+            for heading, path in OUTSIDE_SETS
+        ]
+        for name, examples in (*outside, ("Corpus", load_corpus())):
             rows, misses = table(run(stack, examples))
             sections.append(
                 f"## {name} ({len(examples)} messages, first message of a conversation)\n\n"

@@ -57,13 +57,8 @@ def days_with_data(db: Session, user_id: str, today: dt.date) -> insights.DaysWi
 
 def today_for_user(db: Session, user: User) -> dt.date:
     """today_for the user, with their newest check-in's day read from the database."""
-    newest = db.scalar(
-        select(Checkin.local_date)
-        .where(Checkin.user_id == user.id)
-        .order_by(Checkin.created_at.desc(), Checkin.id.desc())
-        .limit(1)
-    )
-    return today_for(user, newest)
+    newest = newest_first(db, user.id, 1)
+    return today_for(user, newest[0].local_date if newest else None)
 
 
 def _amend_note(db: Session, row: Checkin, body: CheckinIn) -> Checkin:
