@@ -16,7 +16,10 @@ corpus's own near misses are cut by patterns written next to them, so they flatt
 There are two thresholds, for the two costs of a false verdict: labels that send
 someone to emergency or urgent care (overdose, red flags) get at most
 NEAR_MISS_BUDGET["alarm"] of near misses; the others (which ask a direct question or give
-contacts) at most NEAR_MISS_BUDGET["ask"].
+contacts) at most NEAR_MISS_BUDGET["ask"]. A third, higher one is where a crisis guess
+starts the full crisis flow instead of the direct question (CRISIS_FLOW_BUDGET): the
+outside authors' direct crises (a plan, the means at hand) that no pattern knew were
+mostly scored above 0.9 yet only asked.
 `python -m bot.nlu.safety_classifier` recomputes them and writes
 data/safety/classifier.yml; a test fails if the file is stale.
 """
@@ -63,6 +66,14 @@ MIN_WORDS_LEFT_AFTER_CUT = 4
 # guess counts only this sure; chosen on the development set tests/safety_dev/external_dev.yml,
 # where explained symptoms scored up to 0.87 and a real one next to an explained one 0.97.
 RED_FLAG_RISK_AFTER_CUT = 0.95
+# A crisis guess at or above the "crisis_flow" threshold starts the full crisis flow, on a
+# message of at least this many words with nothing cut out for the crisis kinds: a whole
+# sentence of evidence, never a typo, a fragment or what is left after an idiom.
+CRISIS_FLOW_MIN_WORDS = 8
+# The share of near misses (out of fold) that may be sent to the crisis flow by the
+# classifier: a third of the alarm budget, since the flow is the most intrusive reply.
+CRISIS_FLOW_BUDGET = 0.005
+CRISIS_FLOW = "crisis_flow"
 
 
 def group(label: str) -> str:
@@ -76,16 +87,24 @@ def consulted(found: SafetyMatch) -> bool:
     return len(found.words_left()) >= least
 
 
+def may_start_crisis_flow(found: SafetyMatch) -> bool:
+    """Whether the message holds enough evidence for the classifier alone to start the
+    full crisis flow (if it is sure enough): a whole sentence, nothing cut out."""
+    return not found.was_cut_for("crisis") and len(found.words_left()) >= CRISIS_FLOW_MIN_WORDS
+
+
 def acted_on(found: SafetyMatch, learned: Verdict) -> str | None:
     """The kind the net gives for the classifier's guess once it passes its threshold, or
-    None where the net does not act on it. The classifier alone never starts the full
-    crisis flow (it asks directly); where an idiom, a question or an explanation was cut
-    out, what is left is read with less trust: an overdose guess only asks, a red-flag
-    guess needs to be sure."""
+    None where the net does not act on it. A crisis guess asks directly (a concern) unless
+    it is sure (`Verdict.sure`) on a message that may start the flow; where an idiom, a
+    question or an explanation was cut out, what is left is read with less trust: an
+    overdose guess only asks, a red-flag guess needs to be sure."""
     kind = learned.kind
     if kind == NONE:
         return None
-    if kind == "crisis" or (kind == "overdose" and found.was_cut_for("crisis")):
+    if kind == "crisis":
+        return "crisis" if learned.sure and may_start_crisis_flow(found) else "concern"
+    if kind == "overdose" and found.was_cut_for("crisis"):
         return "concern"
     if kind == "red_flag" and found.was_cut_for("red_flag"):
         return kind if learned.risk >= RED_FLAG_RISK_AFTER_CUT else None
@@ -113,6 +132,7 @@ class Verdict:
     label: str  # the most likely risk label: a kind, or "red_flag:<category>"
     risk: float  # 1 - P(none)
     flagged: bool = False  # risk at or above the chosen threshold
+    sure: bool = False  # a crisis guess at or above the crisis-flow threshold
 
     @property
     def kind(self) -> str:
@@ -155,7 +175,12 @@ class SafetyClassifier:
     def scores_cut(self, cut_text: str) -> Verdict:
         """As `scores`, for text the matcher has already cut (SafetyMatch.cut_text)."""
         found = self.verdict_cut(cut_text)
-        return Verdict(found.label, found.risk, found.risk >= self.thresholds[group(found.label)])
+        return Verdict(
+            found.label,
+            found.risk,
+            flagged=found.risk >= self.thresholds[group(found.label)],
+            sure=found.label == "crisis" and found.risk >= self.thresholds[CRISIS_FLOW],
+        )
 
     def verdict_cut(self, cut_text: str) -> Verdict:
         """The label and risk score alone, before any threshold."""
@@ -199,34 +224,68 @@ def choose_thresholds(
     """Per group, the lowest risk score at which the examples of no risk (near misses, or
     everyday messages) stay within its budget. Only guesses the net would act on count
     (`acts`, from `acted_on`): a fragment left after a cut is never asked."""
-    thresholds = {}
-    for name, budget in budgets.items():
-        near = sorted(
-            (
+    return {
+        name: _lowest_within(
+            [
                 v.risk
                 for e, v, act in zip(examples, verdicts, acts, strict=True)
                 if e.kind == NONE and act and group(v.label) == name
-            ),
-            reverse=True,
+            ],
+            sum(e.kind == NONE for e in examples),
+            budget,
         )
-        allowed = int(budget * sum(e.kind == NONE for e in examples))
-        # Just above the (allowed + 1)-th highest near-miss score of the group.
-        thresholds[name] = round(min(0.99, near[allowed] + 1e-3), 3) if len(near) > allowed else 0.5
-    return thresholds
+        for name, budget in budgets.items()
+    }
+
+
+def choose_crisis_flow(
+    examples: list[Example],
+    verdicts: list[Verdict],
+    cuts: list[SafetyMatch],
+    acts: list[bool],
+    budget: float = CRISIS_FLOW_BUDGET,
+) -> float:
+    """The lowest risk at which crisis guesses on messages that may start the flow send
+    at most `budget` of the examples of no risk to the crisis flow."""
+    return _lowest_within(
+        [
+            v.risk
+            for e, v, found, act in zip(examples, verdicts, cuts, acts, strict=True)
+            if e.kind == NONE and act and v.label == "crisis" and may_start_crisis_flow(found)
+        ],
+        sum(e.kind == NONE for e in examples),
+        budget,
+    )
+
+
+def _lowest_within(scores: list[float], total: int, budget: float) -> float:
+    """Just above the (allowed + 1)-th highest score, allowed = budget x total."""
+    near = sorted(scores, reverse=True)
+    allowed = int(budget * total)
+    return round(min(0.99, near[allowed] + 1e-3), 3) if len(near) > allowed else 0.5
 
 
 def evaluate(
     examples: list[Example],
     verdicts: list[Verdict],
+    cuts: list[SafetyMatch],
     acts: list[bool],
     thresholds: dict[str, float],
 ) -> dict[str, Any]:
     """Per kind: share flagged (and acted on by the net), and flagged with the right label;
-    near misses flagged."""
+    near misses flagged; for crises and near misses, the share sent to the crisis flow."""
     report: dict[str, Any] = {}
     flags = [
         act and v.risk >= thresholds[group(v.label)] for v, act in zip(verdicts, acts, strict=True)
     ]
+    to_flow = {
+        id(e)
+        for e, v, found, act in zip(examples, verdicts, cuts, acts, strict=True)
+        if act
+        and v.label == "crisis"
+        and v.risk >= thresholds[CRISIS_FLOW]
+        and may_start_crisis_flow(found)
+    }
     for kind in sorted({e.kind for e in examples}):
         rows = [
             (e, v, f) for e, v, f in zip(examples, verdicts, flags, strict=True) if e.kind == kind
@@ -236,12 +295,15 @@ def evaluate(
             for name in NEAR_MISS_BUDGET:
                 flagged = sum(f and group(v.label) == name for _, v, f in rows)
                 report[kind][name] = round(flagged / len(rows), 3)
+            report[kind][CRISIS_FLOW] = round(sum(id(e) in to_flow for e, _, _ in rows) / len(rows), 3)
             continue
         report[kind] = {
             "n": len(rows),
             "flagged": round(sum(f for _, _, f in rows) / len(rows), 3),
             "right_label": round(sum(f and v.label == e.label for e, v, f in rows) / len(rows), 3),
         }
+        if kind == "crisis":
+            report[kind][CRISIS_FLOW] = round(sum(id(e) in to_flow for e, _, _ in rows) / len(rows), 3)
     return report
 
 
@@ -280,10 +342,21 @@ def tune() -> dict[str, Any]:
     thresholds = {
         name: max(near_miss[name], ordinary[name], outside[name]) for name in NEAR_MISS_BUDGET
     }
-    figures = evaluate(corpus, verdicts[:split], acts[:split], thresholds)
-    figures["everyday"] = evaluate(everyday, verdicts[split:], acts[split:], thresholds)[NONE]
+    # Never below the threshold at which a crisis guess is acted on at all.
+    thresholds[CRISIS_FLOW] = max(
+        thresholds["ask"],
+        choose_crisis_flow(corpus, verdicts[:split], cuts[:split], acts[:split]),
+        choose_crisis_flow(
+            everyday, verdicts[split:], cuts[split:], acts[split:], CRISIS_FLOW_BUDGET / 5
+        ),
+        choose_crisis_flow(development, outside_verdicts, outside_cuts, outside_acts),
+    )
+    figures = evaluate(corpus, verdicts[:split], cuts[:split], acts[:split], thresholds)
+    figures["everyday"] = evaluate(
+        everyday, verdicts[split:], cuts[split:], acts[split:], thresholds
+    )[NONE]
     figures["development_near_misses"] = evaluate(
-        development, outside_verdicts, outside_acts, thresholds
+        development, outside_verdicts, outside_cuts, outside_acts, thresholds
     )[NONE]
     return {
         "thresholds": thresholds,
@@ -300,7 +373,8 @@ def main() -> int:
         "# Written by `python -m bot.nlu.safety_classifier` from data/safety/corpus/: the\n"
         "# thresholds chosen on out-of-fold predictions, and the cross-validated figures at\n"
         "# them (flagged: risk at or above the label's threshold; right_label: and the right\n"
-        "# label; near misses: the share flagged with an alarm label or an ask label).\n"
+        "# label; near misses: the share flagged with an alarm label or an ask label;\n"
+        "# crisis_flow: the share a crisis guess alone sends to the full crisis flow).\n"
     )
     SETTINGS_PATH.write_text(header + yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
     print(yaml.safe_dump(settings, sort_keys=False))

@@ -10,9 +10,11 @@ text with them cut out).
 * A verdict of overdose, crisis, harm_others, third_party or red_flag forces that intent
   with confidence 1.0 (DIET's guess stays in ``intent_ranking`` right after it); red
   flags add the entity ``red_flag_category``.
-* The classifier alone never starts the full crisis flow: its crisis verdict becomes a
-  ``concern`` (a direct question about thoughts of ending one's life, with the
-  contacts), and it says nothing about messages of fewer than two words.
+* The classifier's crisis verdict becomes a ``concern`` (a direct question about
+  thoughts of ending one's life, with the contacts), unless it is sure (the
+  ``crisis_flow`` threshold) of a whole sentence with nothing cut out
+  (safety_classifier.may_start_crisis_flow): never the full flow on a typo or a
+  fragment. It says nothing about messages of fewer than two words.
 * A ``concern`` (passive or indirect wording) forces the intent ``concern``.
 * An idiom of pain or distress ("this pain is killing me") with nothing else becomes
   ``light_check`` (one "are you OK?") when DIET had nothing better; an answer given with

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.nlu.safety_classifier import (
+    CRISIS_FLOW,
+    CRISIS_FLOW_BUDGET,
     NEAR_MISS_BUDGET,
     SafetyClassifier,
     Verdict,
@@ -37,6 +39,16 @@ def test_the_thresholds_keep_near_misses_within_their_budgets_out_of_fold() -> N
     figures = load_settings()["cross_validation"]["none"]
     for name, budget in NEAR_MISS_BUDGET.items():
         assert figures[name] <= budget
+
+
+def test_the_classifier_alone_sends_few_near_misses_to_the_crisis_flow() -> None:
+    settings = load_settings()
+    figures = settings["cross_validation"]
+    assert figures["none"][CRISIS_FLOW] <= CRISIS_FLOW_BUDGET
+    assert figures["development_near_misses"][CRISIS_FLOW] <= CRISIS_FLOW_BUDGET
+    assert figures["everyday"][CRISIS_FLOW] <= CRISIS_FLOW_BUDGET / 5
+    # never below the point where a crisis guess is acted on at all
+    assert settings["thresholds"][CRISIS_FLOW] >= settings["thresholds"]["ask"]
 
 
 def test_it_learns_every_kind_of_the_corpus(classifier: SafetyClassifier) -> None:
@@ -87,6 +99,9 @@ def test_what_the_net_does_with_a_guess_after_a_cut() -> None:
     matcher = default_matcher()
     plain = matcher.match("some wording nobody wrote a pattern for")
     assert acted_on(plain, Verdict("crisis", 0.9)) == "concern"
+    sentence = matcher.match("some longer wording that nobody ever wrote a pattern for")
+    assert acted_on(sentence, Verdict("crisis", 0.99, flagged=True, sure=True)) == "crisis"
+    assert acted_on(matcher.match("some wording"), Verdict("crisis", 0.99, sure=True)) == "concern"
     assert acted_on(plain, Verdict("overdose", 0.9)) == "overdose"
     # an idiom cut out: an overdose guess on the rest only asks
     idiom = matcher.match("this flare is killing me and I took some extra tablets earlier")

@@ -168,6 +168,26 @@ def test_a_crisis_only_the_classifier_sees_becomes_concern_never_crisis() -> Non
     assert data["verdict"] == "concern"
 
 
+def test_a_sure_classifier_crisis_on_a_whole_sentence_starts_the_crisis_flow() -> None:
+    net = stub_net(Verdict("crisis", 0.99, flagged=True, sure=True))
+    message = parse(net, "some long wording that the patterns have never seen before today")
+    assert message.get("intent") == {"name": "crisis", "confidence": 1.0}
+    assert net_data(message)["verdict"] == "crisis"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "some wording nobody knows",  # too few words to be evidence on its own
+        # an idiom cut out: what is left is read with less trust
+        "this flare is killing me and i have been thinking about everything tonight at home",
+    ],
+)
+def test_a_sure_classifier_crisis_on_a_short_or_cut_message_only_asks(text: str) -> None:
+    message = parse(stub_net(Verdict("crisis", 0.99, flagged=True, sure=True)), text)
+    assert message.get("intent") == {"name": "concern", "confidence": 1.0}
+
+
 def test_an_unflagged_classifier_crisis_gives_no_verdict() -> None:
     message = parse(
         stub_net(Verdict("crisis", 0.4, False)), "some wording the patterns do not know"
@@ -181,10 +201,10 @@ def test_an_unflagged_classifier_crisis_gives_no_verdict() -> None:
     [
         "tonight i am going to do it",
         "i have decided tonight is the night",
-        "i keep thinking about the bridge near my house",
+        "thinking about the bridge again",
     ],
 )
-def test_an_indirect_wording_the_real_classifier_flags_becomes_concern(
+def test_a_short_wording_the_real_classifier_flags_only_asks_never_the_crisis_flow(
     net: SafetyNet, text: str
 ) -> None:
     message = parse(net, text)
