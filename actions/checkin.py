@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -21,7 +22,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import api_client, outbox
 from actions.progress import flare_message, todays_flare
-from actions.scales import REASKS, SCALE_LABELS, SCALE_NAMES, SCALES, parse_scale
+from actions.scales import REASKS, SCALE_LABELS, SCALE_NAMES, SCALES, named_scores, parse_scale
 
 CHECKIN_SLOTS = (
     *SCALES,
@@ -31,6 +32,12 @@ CHECKIN_SLOTS = (
     "checkin_copied",
     "checkin_copy_ok",
 )
+# Scores typed with no check-in running ("my pain is 9 today"), kept for the check-in the
+# bot offers: {"scores": {scale: value}, "at": epoch seconds}.
+TYPED_SCORES_SLOT = "typed_scores"
+# How long a typed score waits for its check-in: half a day (the domain's session
+# expiration), so yesterday's "pain 9" never fills in today's check-in.
+TYPED_SCORES_KEEP_SECONDS = 12 * 60 * 60
 NOTHING_TO_ADD = {"no", "nope", "nothing", "none", "nothing to add", "no thanks", "n/a", "-"}
 MAX_NOTE_CHARS = 1000
 # "same as yesterday", "same as last time", "no change from before"
@@ -161,19 +168,49 @@ async def copy_last_checkin(dispatcher: CollectingDispatcher, tracker: Tracker, 
     return {**{scale: float(last[scale]) for scale in todo}, "checkin_copied": todo}
 
 
+def typed_scores(tracker: Tracker) -> dict[str, int]:
+    """Scores typed before the check-in started: in this message ("start a check-in, my
+    pain is 9") or kept from an earlier one that was met with the offer of a check-in."""
+    kept = tracker.get_slot(TYPED_SCORES_SLOT) or {}
+    recent = time.time() - float(kept.get("at") or 0) < TYPED_SCORES_KEEP_SECONDS
+    earlier = kept.get("scores") or {} if recent else {}
+    return {**earlier, **named_scores(tracker.latest_message.get("text") or "")}
+
+
+class ActionOfferCheckin(Action):
+    """A score typed when no check-in is running: keep it and offer the check-in."""
+
+    def name(self) -> str:
+        return "action_offer_checkin"
+
+    async def run(self, dispatcher, tracker, domain):
+        scores = named_scores(tracker.latest_message.get("text") or "")
+        if not scores:
+            dispatcher.utter_message(response="utter_offer_checkin")
+            return []
+        kept = listed(scores, [s for s in SCALES if s in scores])
+        dispatcher.utter_message(response="utter_offer_checkin_kept", kept=kept)
+        return [SlotSet(TYPED_SCORES_SLOT, {"scores": scores, "at": time.time()})]
+
+
 class ActionStartCheckin(Action):
     def name(self) -> str:
         return "action_start_checkin"
 
     async def run(self, dispatcher, tracker, domain):
-        answered = [s for s in SCALES if tracker.get_slot(s) is not None]
+        answered = {s: int(tracker.get_slot(s)) for s in SCALES if tracker.get_slot(s) is not None}
+        typed = {s: v for s, v in typed_scores(tracker).items() if s not in answered}
+        events: list[EventType] = [SlotSet(s, float(v)) for s, v in typed.items()]
+        events.append(SlotSet(TYPED_SCORES_SLOT, None))
+        kept = {**answered, **typed}
+        order = [s for s in SCALES if s in kept]
         if answered:
-            dispatcher.utter_message(
-                text="Let's pick up your check-in where we left off — I kept your answers."
-            )
+            dispatcher.utter_message(response="utter_checkin_resume", kept=listed(kept, order))
+        elif typed:
+            dispatcher.utter_message(response="utter_checkin_with_typed", kept=listed(kept, order))
         else:
             dispatcher.utter_message(response="utter_checkin_intro")
-        return []
+        return events
 
 
 def _reset() -> list[EventType]:

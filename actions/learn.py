@@ -63,8 +63,24 @@ def in_form(tracker: Tracker) -> bool:
 
 def needs_pem_question(tracker: Tracker) -> bool:
     # Mid check-in a yes/no would be read as a form answer, so don't ask there; the
-    # short answers are written to be safe either way.
-    return tracker.get_slot("pem") is None and not in_form(tracker)
+    # short answers are written to be safe either way. Asked once a conversation: someone
+    # who let it pass is not asked again at every activity topic.
+    return tracker.get_slot("pem") is None and not in_form(tracker) and not pem_asked(tracker)
+
+
+def pem_asked(tracker: Tracker) -> bool:
+    """Whether the PEM question was asked since the conversation started (a new session
+    or "Start over"); Rasa sends the whole history, so stop at its last start."""
+    for event in reversed(tracker.events):
+        if event.get("event") in ("restart", "session_started"):
+            return False
+        if (
+            event.get("event") == "slot"
+            and event.get("name") == "pem_pending"
+            and event.get("value")
+        ):
+            return True
+    return False
 
 
 def end_of_turn(tracker: Tracker) -> list[EventType]:

@@ -13,15 +13,35 @@ from dataclasses import dataclass
 # The four daily scales as they are named in a list ("pain 6, sleep 3") and in a sentence
 # ("a number from 0 to 10 for last night's sleep").
 SCALE_LABELS = {"pain": "pain", "fatigue": "fatigue", "sleep_quality": "sleep", "stress": "stress"}
-SCALE_NAMES = {"pain": "your pain", "fatigue": "your fatigue",
-               "sleep_quality": "last night's sleep", "stress": "your stress"}
+SCALE_NAMES = {
+    "pain": "your pain",
+    "fatigue": "your fatigue",
+    "sleep_quality": "last night's sleep",
+    "stress": "your stress",
+}
 SCALES = tuple(SCALE_LABELS)  # in the order the check-in asks them
 
 WORDS = {
-    "zero": 0, "nil": 0, "none": 0, "nothing": 0, "no": 0,
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "hundred": 100,
+    "zero": 0,
+    "nil": 0,
+    "none": 0,
+    "nothing": 0,
+    "no": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "hundred": 100,
 }
 
 # Words that mean zero only on their own ("none"), not inside "no, about a 6".
@@ -88,11 +108,21 @@ REASKS = {
 _FREQUENCY_WORDS = (
     # Longest first, so "not at all" is not read as a bare "all".
     (re.compile(r"\bmore than half\b|\bmost days\b|\bhalf the (days|time)\b"), 2),
-    (re.compile(r"\b(nearly|almost|pretty much) (every|each) ?day\b|\bevery ?day\b|\bdaily\b"
-                r"|\ball the time\b|\bconstantly\b"), 3),
+    (
+        re.compile(
+            r"\b(nearly|almost|pretty much) (every|each) ?day\b|\bevery ?day\b|\bdaily\b"
+            r"|\ball the time\b|\bconstantly\b"
+        ),
+        3,
+    ),
     (re.compile(r"\bnot at all\b|\bnever\b|\bnot really\b|\bno\b|\bnone\b|\bnope\b"), 0),
-    (re.compile(r"\bseveral days\b|\bsome days\b|\ba few days\b|\bsometimes\b"
-                r"|\bonce or twice\b|\boccasionally\b"), 1),
+    (
+        re.compile(
+            r"\bseveral days\b|\bsome days\b|\ba few days\b|\bsometimes\b"
+            r"|\bonce or twice\b|\boccasionally\b"
+        ),
+        1,
+    ),
 )
 FREQUENCY_REASK = (
     "Please tap one of the answers, or type: not at all, several days, "
@@ -108,3 +138,35 @@ def parse_frequency(text: str) -> int | None:
     if not found and len(digits) == 1 and digits <= {0, 1, 2, 3}:
         return digits.pop()
     return found.pop() if len(found) == 1 and not digits else None
+
+
+# A score named with its scale in free text ("my pain is 9 today", "pain 7, tired 8"):
+# the scale's word, then within a few words a single 0-10 rating. Hours ("slept 5 hours")
+# and other units are not ratings.
+_SCALE_WORDS = {
+    "pain": r"pain|hurting|sore",
+    "fatigue": r"fatigue|tired(?:ness)?|exhaust(?:ed|ion)",
+    "sleep_quality": r"sleep|slept",
+    "stress": r"stress(?:ed)?",
+}
+_NAMED = re.compile(
+    r"\b(?P<scale>" + "|".join(f"(?P<{s}>{w})" for s, w in _SCALE_WORDS.items()) + r")\b"
+    r"(?:\s+(?:is|was|are|at|about|around|of|a|an|like|maybe|today|tonight|level|score|"
+    r"rating|been|has|feels?|=|:|-))*\s*[:=-]?\s*"
+    r"(?P<value>\d+(?:[.,]\d+)?|" + "|".join(w for w in WORDS if w not in ZERO_WORDS) + r")\b"
+    r"(?:\s*(?:/|out\s+of)\s*10\b)?(?!\s*(?:hours?|hrs?|h\b|mins?|minutes|days?|times|mg|%))"
+)
+
+
+def named_scores(text: str) -> dict[str, int]:
+    """The 0-10 ratings named with their scale in a sentence, by scale; a scale named with
+    two different ratings, or one out of range, is left out."""
+    found: dict[str, set[int | None]] = {}
+    for match in _NAMED.finditer(text.lower()):
+        scale = next(s for s in _SCALE_WORDS if match.group(s))
+        found.setdefault(scale, set()).add(parse_scale(match.group("value")).value)
+    return {
+        scale: next(iter(values))
+        for scale, values in found.items()
+        if len(values) == 1 and None not in values
+    }

@@ -295,7 +295,9 @@ def evaluate(
             for name in NEAR_MISS_BUDGET:
                 flagged = sum(f and group(v.label) == name for _, v, f in rows)
                 report[kind][name] = round(flagged / len(rows), 3)
-            report[kind][CRISIS_FLOW] = round(sum(id(e) in to_flow for e, _, _ in rows) / len(rows), 3)
+            report[kind][CRISIS_FLOW] = round(
+                sum(id(e) in to_flow for e, _, _ in rows) / len(rows), 3
+            )
             continue
         report[kind] = {
             "n": len(rows),
@@ -303,7 +305,9 @@ def evaluate(
             "right_label": round(sum(f and v.label == e.label for e, v, f in rows) / len(rows), 3),
         }
         if kind == "crisis":
-            report[kind][CRISIS_FLOW] = round(sum(id(e) in to_flow for e, _, _ in rows) / len(rows), 3)
+            report[kind][CRISIS_FLOW] = round(
+                sum(id(e) in to_flow for e, _, _ in rows) / len(rows), 3
+            )
     return report
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 from rasa_sdk.executor import CollectingDispatcher
@@ -13,6 +15,7 @@ from actions.checkin import (
     ActionAskCheckinNote,
     ActionCancelCheckin,
     ActionConfirmStopCheckin,
+    ActionOfferCheckin,
     ActionStartCheckin,
     ActionSubmitCheckin,
     ValidateCheckinForm,
@@ -218,10 +221,64 @@ async def test_start_over_at_the_note_question_is_never_saved_as_a_note():
     assert result == {"checkin_note": None}
 
 
-async def test_resuming_an_interrupted_checkin_says_answers_were_kept():
+async def test_resuming_an_interrupted_checkin_says_which_answers_were_kept():
     dispatcher = CollectingDispatcher()
     await ActionStartCheckin().run(dispatcher, tracker_for("u1", {"pain": 4.0}), {})
-    assert "where we left off" in dispatcher.messages[0]["text"]
+    assert dispatcher.messages[0]["response"] == "utter_checkin_resume"
+    assert dispatcher.messages[0]["kept"] == "pain 4"
+
+
+def slots_set(events) -> dict:
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+async def test_a_score_typed_with_no_checkin_running_is_kept_for_the_checkin_it_offers():
+    dispatcher = CollectingDispatcher()
+    events = await ActionOfferCheckin().run(
+        dispatcher, tracker_for("u1", {}, text="my pain is 9 today"), {}
+    )
+    assert dispatcher.messages[0]["response"] == "utter_offer_checkin_kept"
+    assert dispatcher.messages[0]["kept"] == "pain 9"
+    kept = slots_set(events)["typed_scores"]
+    # The check-in started from the offer's button asks only what is missing.
+    dispatcher = CollectingDispatcher()
+    events = await ActionStartCheckin().run(
+        dispatcher, tracker_for("u1", {"typed_scores": kept}, text="/start_checkin"), {}
+    )
+    assert slots_set(events) == {"pain": 9.0, "typed_scores": None}
+    assert dispatcher.messages[0]["response"] == "utter_checkin_with_typed"
+
+
+async def test_a_message_without_a_named_score_gets_the_plain_offer():
+    dispatcher = CollectingDispatcher()
+    events = await ActionOfferCheckin().run(
+        dispatcher, tracker_for("u1", {}, text="about a 7 today"), {}
+    )
+    assert dispatcher.messages[0]["response"] == "utter_offer_checkin"
+    assert events == []
+
+
+async def test_a_score_typed_yesterday_does_not_fill_in_todays_checkin():
+    stale = {"scores": {"pain": 9}, "at": time.time() - 13 * 60 * 60}
+    dispatcher = CollectingDispatcher()
+    events = await ActionStartCheckin().run(
+        dispatcher, tracker_for("u1", {"typed_scores": stale}, text="/start_checkin"), {}
+    )
+    assert slots_set(events) == {"typed_scores": None}
+    assert dispatcher.messages[0]["response"] == "utter_checkin_intro"
+
+
+async def test_scores_named_in_the_message_that_starts_the_checkin_are_kept():
+    dispatcher = CollectingDispatcher()
+    events = await ActionStartCheckin().run(
+        dispatcher,
+        tracker_for(
+            "u1", {}, text="start my check-in, pain 6 and stress 3", intent="start_checkin"
+        ),
+        {},
+    )
+    assert slots_set(events) == {"pain": 6.0, "stress": 3.0, "typed_scores": None}
+    assert dispatcher.messages[0]["kept"] == "pain 6, stress 3"
 
 
 async def test_cancel_saves_nothing(api, user_id):

@@ -41,6 +41,15 @@ async def test_second_misunderstanding_in_a_row_offers_the_topic_menu():
     assert second.messages[0]["response"] == "utter_topic_menu"
 
 
+async def test_a_score_the_nlu_missed_is_kept_and_a_check_in_offered():
+    tracker = tracker_with_intents("greet", "nlu_fallback")
+    tracker.latest_message["text"] = "my pain is 9 today"
+    dispatcher = CollectingDispatcher()
+    events = await ActionFallback().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["response"] == "utter_offer_checkin_kept"
+    assert [e["value"]["scores"] for e in events if e["name"] == "typed_scores"] == [{"pain": 9}]
+
+
 async def test_out_of_scope_gets_a_friendly_boundary():
     dispatcher = CollectingDispatcher()
     await ActionFallback().run(dispatcher, tracker_with_intents("greet", "out_of_scope"), {})

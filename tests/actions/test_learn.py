@@ -225,6 +225,23 @@ def test_pem_known_is_not_asked_again(pem):
     assert [m["text"] for m in messages] == [TOPICS.topics["management"].for_you, advice]
 
 
+def with_events(tracker: Tracker, events: list[dict]) -> Tracker:
+    state = tracker.current_state()
+    return Tracker.from_dict({**state, "events": events})
+
+
+def test_pem_is_asked_once_a_conversation_even_if_it_was_not_answered():
+    asked_before = [{"event": "slot", "name": "pem_pending", "value": "answer"}]
+    tracker = with_events(make_tracker(retrieval_key="learn/physical_therapy"), asked_before)
+    messages, events = run(ActionAnswerLearn(), tracker)
+    assert not any(_is_pem_question(m) for m in messages)
+    assert messages and SlotSet("pem_pending", "answer") not in events
+    # after "Start over" (or in a new session) it may be asked again
+    restarted = with_events(tracker, [*asked_before, {"event": "restart"}])
+    messages, _ = run(ActionAnswerLearn(), restarted)
+    assert _is_pem_question(messages[0])
+
+
 def test_pem_not_asked_mid_check_in():
     tracker = make_tracker(retrieval_key="learn/physical_therapy", active_loop="checkin_form")
     messages, events = run(ActionAnswerLearn(), tracker)

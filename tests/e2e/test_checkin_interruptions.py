@@ -100,6 +100,15 @@ def test_help_mid_checkin_is_answered_and_its_check_in_button_loses_nothing(chat
     assert_answered_then_asked_again(chat, "stress", "Here's what I can do")
     # The help menu offers "Do a check-in": tapping it mid check-in keeps the answers.
     chat.click_title("Do a check-in")
-    assert_answered_then_asked_again(chat, "stress", "I kept your answers")
+    assert_answered_then_asked_again(chat, "stress", "I kept pain 3, fatigue 4, sleep 5")
 
     assert finish_by_buttons(chat, (1,)) == [(3, 4, 5, 1)]
+
+
+def test_a_score_typed_before_the_checkin_is_kept_and_not_asked_again(chat):
+    chat.say("my pain is 9 today")
+    assert "pain 9" in chat.text(), chat.last
+    if not asks(chat, "fatigue"):  # read as a score: the check-in is offered first
+        chat.click_title("Start a check-in")
+    assert "pain 9" in chat.text() and asks(chat, "fatigue"), chat.last
+    assert finish_by_buttons(chat, [6, 3, 5]) == [(9, 6, 3, 5)]

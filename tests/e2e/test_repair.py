@@ -28,3 +28,20 @@ def test_a_thumbs_up_when_nothing_was_asked_still_gets_a_way_on(chat):
     chat.say("👍")
     assert "can't do that right now" not in chat.text(), chat.last
     assert any(m.get("buttons") for m in chat.last), chat.last
+
+
+def test_the_effort_question_left_unanswered_is_not_asked_again(chat):
+    from bot.knowledge import load_topics
+
+    topics = load_topics()
+    question = topics.pem_screen.question
+    cycle = topics.topics["vicious_cycle"]
+    chat.say("why does pain make me so tired?")
+    chat.click_title(cycle.title)
+    chat.click_title("What can I do?")
+    assert question in chat.text(), chat.last
+    chat.say("why does pain make me so tired?")  # moves on without answering
+    chat.click_title(cycle.title)
+    chat.click_title("What can I do?")
+    assert question not in chat.text(), chat.last
+    assert cycle.for_you in chat.text(), chat.last

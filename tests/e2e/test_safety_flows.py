@@ -46,7 +46,10 @@ def test_a_first_message_gets_the_route_it_needs(stack, text: str, expected: tup
         ("I'm 72, I've got a new headache and my jaw hurts when I chew", "giant_cell_arteritis"),
         ("I've got a fever and my back pain is getting worse", "infection"),
         ("weakness down my left side", "stroke"),
-        ("my dad is 80 and hasn't been able to pee all day, his tummy is swollen", "urinary_retention"),
+        (
+            "my dad is 80 and hasn't been able to pee all day, his tummy is swollen",
+            "urinary_retention",
+        ),
         ("my eye is throbbing and red and I can see rainbow rings round lights", "vision"),
     ],
 )
