@@ -78,7 +78,7 @@ run: install train migrate endpoints
 	@echo ""
 	@echo "  Cadence is starting: open http://localhost:$${API_PORT:-8000} (Ctrl-C stops them all)"
 	@echo ""
-	.venv/bin/honcho start -f Procfile -e $(DATA_DIR)/dev.env
+	$(BOT_PY) bin/supervise Procfile $(DATA_DIR)/dev.env
 
 test: install train
 	$(MAKE) -k test-api test-stories test-bot
