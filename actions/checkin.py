@@ -177,6 +177,17 @@ def typed_scores(tracker: Tracker) -> dict[str, int]:
     return {**earlier, **named_scores(tracker.latest_message.get("text") or "")}
 
 
+def offer_checkin_keeping(
+    dispatcher: CollectingDispatcher, scores: dict[str, int]
+) -> list[EventType]:
+    """Offer a check-in; scores typed with it are kept for it."""
+    if not scores:
+        dispatcher.utter_message(response="utter_offer_checkin")
+        return []
+    dispatcher.utter_message(response="utter_offer_checkin_kept", kept=listed(scores))
+    return [SlotSet(TYPED_SCORES_SLOT, {"scores": scores, "at": time.time()})]
+
+
 class ActionOfferCheckin(Action):
     """A score typed when no check-in is running: keep it and offer the check-in."""
 
@@ -184,13 +195,9 @@ class ActionOfferCheckin(Action):
         return "action_offer_checkin"
 
     async def run(self, dispatcher, tracker, domain):
-        scores = named_scores(tracker.latest_message.get("text") or "")
-        if not scores:
-            dispatcher.utter_message(response="utter_offer_checkin")
-            return []
-        kept = listed(scores, [s for s in SCALES if s in scores])
-        dispatcher.utter_message(response="utter_offer_checkin_kept", kept=kept)
-        return [SlotSet(TYPED_SCORES_SLOT, {"scores": scores, "at": time.time()})]
+        return offer_checkin_keeping(
+            dispatcher, named_scores(tracker.latest_message.get("text") or "")
+        )
 
 
 class ActionStartCheckin(Action):
@@ -202,12 +209,11 @@ class ActionStartCheckin(Action):
         typed = {s: v for s, v in typed_scores(tracker).items() if s not in answered}
         events: list[EventType] = [SlotSet(s, float(v)) for s, v in typed.items()]
         events.append(SlotSet(TYPED_SCORES_SLOT, None))
-        kept = {**answered, **typed}
-        order = [s for s in SCALES if s in kept]
+        kept = listed({**answered, **typed})
         if answered:
-            dispatcher.utter_message(response="utter_checkin_resume", kept=listed(kept, order))
+            dispatcher.utter_message(response="utter_checkin_resume", kept=kept)
         elif typed:
-            dispatcher.utter_message(response="utter_checkin_with_typed", kept=listed(kept, order))
+            dispatcher.utter_message(response="utter_checkin_with_typed", kept=kept)
         else:
             dispatcher.utter_message(response="utter_checkin_intro")
         return events
@@ -247,8 +253,10 @@ def build_checkin(tracker: Tracker, key: str | None = None) -> dict[str, Any]:
     }
 
 
-def listed(scores: dict[str, Any], scales: Iterable[str] = SCALES) -> str:
-    """ "pain 6, sleep 3": the given scales' scores, in check-in order."""
+def listed(scores: dict[str, Any], scales: Iterable[str] | None = None) -> str:
+    """ "pain 6, sleep 3": the given scales' scores (by default every scale in `scores`),
+    in check-in order."""
+    scales = [s for s in SCALES if s in scores] if scales is None else scales
     return ", ".join(f"{SCALE_LABELS[scale]} {scores[scale]}" for scale in scales)
 
 
@@ -288,7 +296,7 @@ class ActionAskCheckinCopyOk(Action):
         if len(copied) == len(SCALES):
             text = f"I've copied your last check-in: {summary(scores)} Save the same for today?"
         else:
-            given = listed(scores, [scale for scale in SCALES if scale not in copied])
+            given = listed({s: v for s, v in scores.items() if s not in copied})
             text = (
                 f"Today so far: {given}. I've copied the rest from your last check-in: "
                 f"{listed(scores, copied)}. Save these for today?"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
 
-from actions.checkin import ActionOfferCheckin
+from actions.checkin import offer_checkin_keeping
 from actions.safety import ActionSafetyFollowup, last_reply
 from actions.scales import named_scores
 from bot.nlu.language import LANGUAGE_ATTRIBUTE, OTHER_LANGUAGE
@@ -63,11 +63,11 @@ class ActionFallback(Action):
             dispatcher.utter_message(response="utter_english_only")
         elif tracker.latest_message.get(WORDLESS_ATTRIBUTE):
             dispatcher.utter_message(response="utter_wordless_nudge")
-        elif not tracker.active_loop_name and named_scores(
-            tracker.latest_message.get("text") or ""
+        elif not tracker.active_loop_name and (
+            scores := named_scores(tracker.latest_message.get("text") or "")
         ):
             # "my pain is 9 today" that the NLU missed: keep the score, offer the check-in.
-            return await ActionOfferCheckin().run(dispatcher, tracker, domain)
+            return offer_checkin_keeping(dispatcher, scores)
         elif misunderstandings_in_a_row(tracker) >= 2:
             dispatcher.utter_message(response="utter_topic_menu")
         elif tracker.latest_message.get("intent", {}).get("name") == "out_of_scope":

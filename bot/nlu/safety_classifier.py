@@ -93,6 +93,11 @@ def may_start_crisis_flow(found: SafetyMatch) -> bool:
     return not found.was_cut_for("crisis") and len(found.words_left()) >= CRISIS_FLOW_MIN_WORDS
 
 
+def crisis_flow_candidate(found: SafetyMatch, learned: Verdict) -> bool:
+    """A crisis guess on a message that may start the flow: it does once it is sure."""
+    return learned.label == "crisis" and may_start_crisis_flow(found)
+
+
 def acted_on(found: SafetyMatch, learned: Verdict) -> str | None:
     """The kind the net gives for the classifier's guess once it passes its threshold, or
     None where the net does not act on it. A crisis guess asks directly (a concern) unless
@@ -103,7 +108,7 @@ def acted_on(found: SafetyMatch, learned: Verdict) -> str | None:
     if kind == NONE:
         return None
     if kind == "crisis":
-        return "crisis" if learned.sure and may_start_crisis_flow(found) else "concern"
+        return "crisis" if learned.sure and crisis_flow_candidate(found, learned) else "concern"
     if kind == "overdose" and found.was_cut_for("crisis"):
         return "concern"
     if kind == "red_flag" and found.was_cut_for("red_flag"):
@@ -251,7 +256,7 @@ def choose_crisis_flow(
         [
             v.risk
             for e, v, found, act in zip(examples, verdicts, cuts, acts, strict=True)
-            if e.kind == NONE and act and v.label == "crisis" and may_start_crisis_flow(found)
+            if e.kind == NONE and act and crisis_flow_candidate(found, v)
         ],
         sum(e.kind == NONE for e in examples),
         budget,
@@ -278,36 +283,33 @@ def evaluate(
     flags = [
         act and v.risk >= thresholds[group(v.label)] for v, act in zip(verdicts, acts, strict=True)
     ]
-    to_flow = {
-        id(e)
-        for e, v, found, act in zip(examples, verdicts, cuts, acts, strict=True)
-        if act
-        and v.label == "crisis"
-        and v.risk >= thresholds[CRISIS_FLOW]
-        and may_start_crisis_flow(found)
-    }
+    flows = [
+        act and crisis_flow_candidate(found, v) and v.risk >= thresholds[CRISIS_FLOW]
+        for v, found, act in zip(verdicts, cuts, acts, strict=True)
+    ]
     for kind in sorted({e.kind for e in examples}):
         rows = [
-            (e, v, f) for e, v, f in zip(examples, verdicts, flags, strict=True) if e.kind == kind
+            (e, v, f, flow)
+            for e, v, f, flow in zip(examples, verdicts, flags, flows, strict=True)
+            if e.kind == kind
         ]
+        to_flow = round(sum(flow for *_, flow in rows) / len(rows), 3)
         if kind == NONE:
             report[kind] = {"n": len(rows)}
             for name in NEAR_MISS_BUDGET:
-                flagged = sum(f and group(v.label) == name for _, v, f in rows)
+                flagged = sum(f and group(v.label) == name for _, v, f, _ in rows)
                 report[kind][name] = round(flagged / len(rows), 3)
-            report[kind][CRISIS_FLOW] = round(
-                sum(id(e) in to_flow for e, _, _ in rows) / len(rows), 3
-            )
+            report[kind][CRISIS_FLOW] = to_flow
             continue
         report[kind] = {
             "n": len(rows),
-            "flagged": round(sum(f for _, _, f in rows) / len(rows), 3),
-            "right_label": round(sum(f and v.label == e.label for e, v, f in rows) / len(rows), 3),
+            "flagged": round(sum(f for _, _, f, _ in rows) / len(rows), 3),
+            "right_label": round(
+                sum(f and v.label == e.label for e, v, f, _ in rows) / len(rows), 3
+            ),
         }
         if kind == "crisis":
-            report[kind][CRISIS_FLOW] = round(
-                sum(id(e) in to_flow for e, _, _ in rows) / len(rows), 3
-            )
+            report[kind][CRISIS_FLOW] = to_flow
     return report
 
 
