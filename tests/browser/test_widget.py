@@ -461,12 +461,27 @@ def test_page_weight(page: Page, results_dir: Path) -> None:
 def test_busy_and_unavailable_replies(page: Page) -> None:
     """429 shows "slow down" with the wait; 503 keeps the message with a "Try again"."""
     open_chat(page)
-    page.route(
-        "**/api/v1/chat",
-        lambda route: route.fulfill(
-            status=429, headers={"Retry-After": "7"}, json={"detail": "Too many requests"}
-        ),
+    # One handler answers the next two sends, then lets requests through: swapping
+    # handlers with unroute/route between sends raced and let the 503 send reach the API.
+    replies = iter(
+        [
+            {
+                "status": 429,
+                "headers": {"Retry-After": "7"},
+                "json": {"detail": "Too many requests"},
+            },
+            {"status": 503, "json": {"detail": "Cadence can't answer"}},
+        ]
     )
+
+    def answer(route) -> None:
+        reply = next(replies, None)
+        if reply is None:
+            route.continue_()
+        else:
+            route.fulfill(**reply)
+
+    page.route("**/api/v1/chat", answer)
     page.locator("#message").fill("hello there")
     page.keyboard.press("Enter")
     expect(page.locator("#notice")).to_contain_text("slow down")
@@ -474,15 +489,9 @@ def test_busy_and_unavailable_replies(page: Page) -> None:
     expect(page.locator("#message")).to_have_value("hello there")  # nothing lost
     expect(page.locator("#log .turn-user")).to_have_count(0)
 
-    page.unroute("**/api/v1/chat")
-    page.route(
-        "**/api/v1/chat",
-        lambda route: route.fulfill(status=503, json={"detail": "Cadence can't answer"}),
-    )
     page.keyboard.press("Enter")
     failed = page.locator("#log .turn-user.turn-failed")
     expect(failed).to_contain_text("your message was kept")
-    page.unroute("**/api/v1/chat")
     failed.get_by_role("button", name="Try again").click()
     wait_for_reply(page)
     expect(page.locator("#log .turn-failed")).to_have_count(0)

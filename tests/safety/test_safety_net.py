@@ -12,6 +12,7 @@ import yaml  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 
 from bot.nlu.safety_classifier import Verdict  # noqa: E402
+from bot.nlu.safety_corpus import by_kind, load_corpus  # noqa: E402
 from bot.nlu.safety_net import SAFETY_INTENTS, SafetyNet  # noqa: E402
 from bot.nlu.safety_patterns import default_matcher  # noqa: E402
 from tests.support.pipeline import pipeline_step  # noqa: E402
@@ -113,6 +114,20 @@ def test_diets_ranking_always_holds_an_intent_to_fall_back_on_after_the_safety_o
     )
     message = parse(net, "dying to know what fibro fog is", worst_case[:kept])
     assert message.get("intent") == {"name": "learn", "confidence": 0.05}
+
+
+def test_no_near_miss_in_the_corpus_gets_an_alarm_from_the_patterns_and_classifier(
+    net: SafetyNet,
+) -> None:
+    # The served stack checks the same lines end to end (tests/e2e/test_safety_corpus.py),
+    # but only in the slow suite: a retrained classifier that alarms on a near miss it
+    # was trained on shows up here in seconds.
+    alarms = []
+    for example in by_kind(load_corpus(), "none"):
+        intent = parse(net, example.text).get("intent")["name"]
+        if intent in SAFETY_INTENTS - {"light_check", "concern"}:
+            alarms.append((example.text, intent))
+    assert alarms == []
 
 
 # ---------------------------------------------------------------- graded verdicts
