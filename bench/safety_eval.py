@@ -9,7 +9,7 @@ measured four times in the session that wrote the safety layer, so it is reporte
 "used"; so are tests/safety_blind/blind_set_v2.yml to blind_set_v6.yml, whose misses
 were read to write the fourth to eighth rounds of patterns.
 tests/safety_blind/blind_set_v7.yml, written later the same way, is the blind set.
-The development sets (tests/safety_dev/, two more outside authors) were read to find gaps
+The development sets (tests/safety_dev/, three more outside authors) were read to find gaps
 and choose the classifier's thresholds, and are reported for comparison.
 
 For each kind: recall (the right route, or for crisis any route with the contacts and a
@@ -46,6 +46,7 @@ OUTSIDE_SETS = (
     ("Blind set v2, used", BLIND_DIR / "blind_set_v2.yml"),
     ("Development set", DEVELOPMENT_DIR / "external_dev.yml"),
     ("Development set 2", DEVELOPMENT_DIR / "external_dev_2.yml"),
+    ("Development set 3", DEVELOPMENT_DIR / "external_dev_3.yml"),
     ("Blind set v1, used", BLIND_DIR / "blind_set.yml"),
 )
 
