@@ -12,7 +12,7 @@ import yaml  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 
 from bot.nlu.safety_classifier import Verdict  # noqa: E402
-from bot.nlu.safety_corpus import by_kind, load_corpus  # noqa: E402
+from bot.nlu.safety_corpus import NONE, by_kind, load_corpus  # noqa: E402
 from bot.nlu.safety_net import SAFETY_INTENTS, SafetyNet  # noqa: E402
 from bot.nlu.safety_patterns import default_matcher  # noqa: E402
 from tests.support.pipeline import pipeline_step  # noqa: E402
@@ -123,7 +123,7 @@ def test_no_near_miss_in_the_corpus_gets_an_alarm_from_the_patterns_and_classifi
     # but only in the slow suite: a retrained classifier that alarms on a near miss it
     # was trained on shows up here in seconds.
     alarms = []
-    for example in by_kind(load_corpus(), "none"):
+    for example in by_kind(load_corpus(), NONE):
         intent = parse(net, example.text).get("intent")["name"]
         if intent in SAFETY_INTENTS - {"light_check", "concern"}:
             alarms.append((example.text, intent))
