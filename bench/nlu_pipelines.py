@@ -7,7 +7,8 @@ data) is reported, never used to choose. Two classifiers:
 
 * DIET as it was served (its figures from `python -m bench.nlu_eval` and
   `python -m bench.nlu_blind` on a model trained with DIET's intent head; given here);
-* TfidfIntentClassifier (bot/nlu/tfidf_intent_classifier.py) at several C.
+* TfidfIntentClassifier (bot/nlu/tfidf_intent_classifier.py): n-grams alone, and n-grams
+  with sentence vectors at several weights and C.
 
 For the served classifier, the fallback table: the share of right and of wrong
 cross-validated answers kept above each (threshold, ambiguity gap) pair.
@@ -31,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results" / "nlu_pipelines.md"
 FOLDS = 5
 SEED = 42
-C_VALUES = (1.0, 3.0, 10.0, 30.0)
+# (sentence_weight, C): n-grams alone, then the sentence vector's weight, then C around it.
+VARIANTS = ((0.0, 10.0), (1.0, 10.0), (1.5, 10.0), (2.0, 10.0), (1.5, 3.0), (1.5, 30.0))
 FALLBACK_GRID = [(t, a) for t in (0.2, 0.25, 0.3, 0.4) for a in (0.0, 0.05, 0.1)]
 
 
@@ -67,21 +69,26 @@ def main() -> int:
         "| 0.765 | — | 0.964 | 0.946 | 0.738 |",
     ]
     served_probabilities = None
-    for c in C_VALUES:
-        model = build_model({**defaults, "C": c})
+    for weight, c in VARIANTS:
+        model = build_model({**defaults, "C": c, "sentence_weight": weight})
+        name = (
+            f"n-grams + sentence vectors ×{weight:g}, LR C={c:g}"
+            if weight
+            else f"n-grams alone, LR C={c:g}"
+        )
         cv = cross_val_predict(model, texts, labels, cv=folds, method="predict_proba")
         model.fit(texts, labels)
         predicted = model.classes_[cv.argmax(1)]
         dev = model.predict(dev_texts)
         on_blind = model.predict(blind_texts)
         lines.append(
-            f"| TF-IDF + logistic regression, C={c:g} | {accuracy_score(labels, predicted):.3f} | "
+            f"| {name} | {accuracy_score(labels, predicted):.3f} | "
             f"{f1_score(labels, predicted, average='macro'):.3f} | "
             f"{accuracy_score(dev_labels, dev):.3f} | "
             f"{f1_score(dev_labels, dev, average='macro'):.3f} | "
             f"{accuracy_score(blind_labels, on_blind):.3f} |"
         )
-        if c == defaults["C"]:
+        if (weight, c) == (defaults["sentence_weight"], defaults["C"]):
             served_probabilities, served_classes = cv, model.classes_
     assert served_probabilities is not None
     ordered = np.sort(served_probabilities, axis=1)
@@ -89,7 +96,7 @@ def main() -> int:
     right = served_classes[served_probabilities.argmax(1)] == np.array(labels)
     lines += [
         "",
-        f"Fallback for C={defaults['C']:g} (cross-validated): share of right and wrong answers "
+        "Fallback for the served classifier (cross-validated): share of right and wrong answers "
         "kept (not sent to the fallback).",
         "",
         "| threshold | ambiguity gap | right kept | wrong kept |",
