@@ -5,7 +5,7 @@ A logistic regression on word and character n-grams and sentence vectors
 saw), trained on the safety corpus
 (data/safety/corpus/, bot/nlu/safety_corpus.py) and, as examples of no risk, what people
 ordinarily say to Cadence (the NLU examples of its other intents). It is fitted when the
-safety net loads (in about a second, so the served model can never be older than the
+safety net loads (so the served model can never be older than the
 corpus). It sees the text the patterns see, with idioms and research questions cut out,
 so an idiom rule lowers both layers alike.
 
@@ -35,10 +35,9 @@ from typing import Any
 
 import numpy as np
 import yaml
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import Pipeline, make_pipeline, make_union
+from sklearn.pipeline import Pipeline, make_pipeline
 
 from bot.nlu.safety_corpus import (
     NONE,
@@ -48,7 +47,7 @@ from bot.nlu.safety_corpus import (
     load_corpus,
 )
 from bot.nlu.safety_patterns import SAFETY_DIR, SafetyMatch, SafetyMatcher, default_matcher
-from bot.nlu.sentence_vectors import SentenceVectors
+from bot.nlu.text_features import text_features
 
 SETTINGS_PATH = SAFETY_DIR / "classifier.yml"
 FOLDS = 5
@@ -127,14 +126,12 @@ def acted_on(found: SafetyMatch, learned: Verdict) -> str | None:
 
 
 def _model() -> Pipeline:
-    words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
-    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
     # liblinear (one-vs-rest) fits many times faster than lbfgs here, for the same
     # cross-validated recall.
     classifier = LogisticRegression(
         C=10.0, class_weight="balanced", solver="liblinear", random_state=SEED
     )
-    return make_pipeline(make_union(words, chars, SentenceVectors(SENTENCE_WEIGHT)), classifier)
+    return make_pipeline(text_features(SENTENCE_WEIGHT), classifier)
 
 
 def classifier_text(text: str, matcher: SafetyMatcher) -> str:

@@ -122,10 +122,10 @@ def _key(text: str) -> str:
 class VectorCache:
     """Vectors of texts already encoded, on disk between processes."""
 
-    def __init__(self, path: Path | None = CACHE_PATH) -> None:
+    def __init__(self, path: Path = CACHE_PATH) -> None:
         self.path = path
         self.vectors: dict[str, np.ndarray] = {}
-        if path is not None and path.exists():
+        if path.exists():
             with np.load(path) as stored:
                 self.vectors = dict(zip(stored["keys"], stored["vectors"], strict=True))
 
@@ -139,8 +139,6 @@ class VectorCache:
         return np.vstack([self.vectors[key] for key in keys])
 
     def _save(self) -> None:
-        if self.path is None:
-            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Written beside and renamed: two processes loading at once never read half a file.
         handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".npz")
@@ -175,10 +173,7 @@ class SentenceVectors(BaseEstimator, TransformerMixin):
         return vectors * np.float32(self.weight)
 
 
-@lru_cache(maxsize=8)
 def _one(text: str) -> np.ndarray:
-    # The intent and safety classifiers both read a turn's text (the same text, unless an
-    # idiom was cut out): encoded once.
     return rounded(encoder().encode(text))
 
 

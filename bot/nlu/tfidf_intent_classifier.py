@@ -31,29 +31,23 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline, make_union
+from sklearn.pipeline import Pipeline, make_pipeline
 
-from bot.nlu.sentence_vectors import SentenceVectors
+from bot.nlu.text_features import text_features
 
 MODEL_FILE = "intent_model.joblib"
 
 
 def build_model(config: Dict[Text, Any]) -> Pipeline:
     """The classifier as measured in bench/nlu_pipelines.py."""
-    words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
-    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
     classifier = LogisticRegression(
         C=config["C"],
         class_weight="balanced",
         max_iter=2000,
         random_state=config["random_seed"],
     )
-    features = [words, chars]
-    if config["sentence_weight"]:
-        features.append(SentenceVectors(config["sentence_weight"]))
-    return make_pipeline(make_union(*features), classifier)
+    return make_pipeline(text_features(config["sentence_weight"]), classifier)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
