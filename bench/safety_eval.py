@@ -8,11 +8,12 @@ nor the corpus; it is only reported on, never used to write patterns or examples
 measured four times in the session that wrote the safety layer, so it is reported as
 "used"; so are tests/safety_blind/blind_set_v2.yml to blind_set_v6.yml, whose misses
 were read to write the fourth to eighth rounds of patterns.
-tests/safety_blind/blind_set_v7.yml was measured several times while choosing between
-options (its misses were never read), so it is "used" too. tests/safety_blind/
-blind_set_v8.yml, written later the same way, is the blind set.
-The development sets (tests/safety_dev/, three more outside authors) were read to find gaps
-and choose the classifier's thresholds, and are reported for comparison.
+tests/safety_blind/blind_set_v8.yml was measured several times while choosing between
+options, so it is "used" too (its misses are listed here, never read to write patterns).
+tests/safety_blind/blind_set_v9.yml, written later the same way, is the blind set.
+The development sets (tests/safety_dev/, four more outside authors; the fourth was blind
+set v7) were read to find gaps and choose the classifier's thresholds, and are reported
+for comparison.
 
 For each kind: recall (the right route, or for crisis any route with the contacts and a
 direct question) and, for near misses, the share sent to an alarm (the crisis flow,
@@ -40,8 +41,8 @@ BLIND_DIR = ROOT / "tests" / "safety_blind"
 # The outside authors' sets, in the report's order: (heading, file). The blind set first;
 # a set whose misses were read to write patterns is "used".
 OUTSIDE_SETS = (
-    ("Blind set v8", BLIND_DIR / "blind_set_v8.yml"),
-    ("Blind set v7, used", BLIND_DIR / "blind_set_v7.yml"),
+    ("Blind set v9", BLIND_DIR / "blind_set_v9.yml"),
+    ("Blind set v8, used", BLIND_DIR / "blind_set_v8.yml"),
     ("Blind set v6, used", BLIND_DIR / "blind_set_v6.yml"),
     ("Blind set v5, used", BLIND_DIR / "blind_set_v5.yml"),
     ("Blind set v4, used", BLIND_DIR / "blind_set_v4.yml"),
@@ -50,6 +51,7 @@ OUTSIDE_SETS = (
     ("Development set", DEVELOPMENT_DIR / "external_dev.yml"),
     ("Development set 2", DEVELOPMENT_DIR / "external_dev_2.yml"),
     ("Development set 3", DEVELOPMENT_DIR / "external_dev_3.yml"),
+    ("Development set 4 (was blind set v7)", DEVELOPMENT_DIR / "external_dev_4.yml"),
     ("Blind set v1, used", BLIND_DIR / "blind_set.yml"),
 )
 
