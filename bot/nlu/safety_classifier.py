@@ -52,8 +52,12 @@ from bot.nlu.text_features import text_features
 SETTINGS_PATH = SAFETY_DIR / "classifier.yml"
 FOLDS = 5
 SEED = 42
-# The share of near misses (out of fold) each threshold may flag.
-NEAR_MISS_BUDGET = {"alarm": 0.015, "ask": 0.03}
+# The share of near misses (out of fold) each threshold may flag. An ask is the direct
+# question with the contacts, which crisis services advise and which does no harm to
+# someone who was not at risk, so it may flag more than an alarm: at 3% it left crisis
+# messages scored 0.73-0.80 without any reply on development set 4 (tests/safety_dev/);
+# 5% was chosen there (+7 helped, +11 near misses asked over development sets 1-4).
+NEAR_MISS_BUDGET = {"alarm": 0.015, "ask": 0.05}
 # The share of everyday messages (the NLU examples of other intents) it may flag: a fifth
 # of the near-miss budget, since people send these far more often than near misses.
 EVERYDAY_BUDGET = {name: share / 5 for name, share in NEAR_MISS_BUDGET.items()}

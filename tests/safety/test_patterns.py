@@ -116,10 +116,27 @@ def test_plain_idioms_and_research_get_nothing(matcher: SafetyMatcher, text: str
         "I'm not suicidal but I wish I was dead",
         "I'm not sure I won't kill myself",
         "I don't want to die but I can't go on",
+        "my brother died by suicide and I want to kill myself too",
     ],
 )
 def test_an_idiom_or_negation_does_not_hide_a_crisis(matcher: SafetyMatcher, text: str) -> None:
     assert matcher.match(text).kind == "crisis"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my cousin died by suicide in the spring and the inquest is next week",
+        "listening to a podcast about suicide among farmers on the drive home",
+        "his suicide was ten years ago now and I still think of him at christmas",
+    ],
+)
+def test_someone_elses_suicide_gets_the_direct_question_not_the_crisis_flow(
+    matcher: SafetyMatcher, text: str
+) -> None:
+    found = matcher.match(text)
+    assert found.kind is None
+    assert found.concern
 
 
 @pytest.mark.parametrize(
