@@ -54,9 +54,9 @@ FOLDS = 5
 SEED = 42
 # The share of near misses (out of fold) each threshold may flag. An ask is the direct
 # question with the contacts, which crisis services advise and which does no harm to
-# someone who was not at risk, so it may flag more than an alarm: at 3% it left crisis
-# messages scored 0.73-0.80 without any reply on development set 4 (tests/safety_dev/);
-# 5% was chosen there (+7 helped, +11 near misses asked over development sets 1-4).
+# someone who was not at risk, so it may flag more than an alarm: a tighter ask budget
+# left indirect crisis wording of the development sets (tests/safety_dev/) with no reply
+# at all. Chosen on development sets 1-4.
 NEAR_MISS_BUDGET = {"alarm": 0.015, "ask": 0.05}
 # The share of everyday messages (the NLU examples of other intents) it may flag: a fifth
 # of the near-miss budget, since people send these far more often than near misses.

@@ -60,9 +60,9 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             # Regularisation chosen by cross-validation (bench/nlu_pipelines.py).
             "C": 10.0,
             # How much the sentence vector counts next to the n-grams (both unit length;
-            # 0 leaves it out). 1.5 raised cross-validation from 0.783 to 0.884
-            # (bench/results/nlu_pipelines.md) but broke typed check-in answers and the
-            # overdose follow-up end to end (tests/e2e), so it is off until those are fixed.
+            # 0 leaves it out). 1.5 raised cross-validation (bench/results/nlu_pipelines.md)
+            # but broke typed check-in answers and the overdose follow-up end to end
+            # (tests/e2e), so it is off until those are fixed.
             "sentence_weight": 0.0,
             "random_seed": 42,
             # As DIET was: enough for FallbackClassifier's ambiguity check, and always a
